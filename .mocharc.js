@@ -1,0 +1,18 @@
+'use strict';
+// Tests run from TypeScript sources through ts-node, type-checked beforehand by
+// `tsc -p tsconfig.tests.json` (see `npm test`), so ts-node only transpiles.
+process.env.TS_NODE_PROJECT = require('node:path').join(__dirname, 'tsconfig.tests.json');
+process.env.TS_NODE_TRANSPILE_ONLY = 'true';
+
+module.exports = {
+  require: ['ts-node/register', './test-support/global-fixtures.js'],
+  extension: ['ts'],
+  spec: [
+    'packages/*/test/**/*.test.ts',
+    'examples/*/test/**/*.test.ts',
+    'docs/test/**/*.test.ts',
+    'test-support/test/**/*.test.ts',
+  ],
+  timeout: 60000,
+  reporter: 'spec',
+};

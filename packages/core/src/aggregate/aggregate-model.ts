@@ -1,0 +1,106 @@
+import { InvalidHandlerResultError, MissingAggregateIdValueError, MissingTargetIdValueError } from '../errors/aggregate.errors';
+import { AnyClass, Constructor } from '../metadata/metadata-storage';
+import type { AggregateRoot } from './aggregate-root';
+import { markCommitted, replayEvent, runHandler } from './aggregate-root';
+
+/** How one command class is handled by one aggregate. */
+export interface CommandHandlerBinding {
+  readonly command: AnyClass;
+  readonly method: string;
+  /** Static handlers create the aggregate; instance handlers act on a loaded one. */
+  readonly creates: boolean;
+  /** Property of the command naming the target aggregate; absent for creation commands without one. */
+  readonly targetIdProperty?: string;
+}
+
+/**
+ * The runtime model of one aggregate class, built and validated from its
+ * decorators by the explorer. Use it to run handlers outside a command bus, as
+ * the test fixtures do; in an application the {@link CommandBus} uses it for you.
+ */
+export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
+  /** @internal Built by the explorer only, after validation. */
+  constructor(
+    readonly target: Constructor<T>,
+    readonly type: string,
+    readonly idProperty: string,
+    private readonly appliers: ReadonlyMap<AnyClass, string>,
+    readonly commandHandlers: ReadonlyMap<AnyClass, CommandHandlerBinding>,
+  ) {}
+
+  /** The event classes this aggregate can apply. */
+  get eventClasses(): AnyClass[] {
+    return [...this.appliers.keys()];
+  }
+
+  applierFor(eventClass: AnyClass): string | undefined {
+    return this.appliers.get(eventClass);
+  }
+
+  /** The aggregate's identity, read from its `@AggregateId` property. */
+  idOf(aggregate: T): string | undefined {
+    const value = (aggregate as unknown as Record<string, unknown>)[this.idProperty];
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  }
+
+  /** The id of the aggregate a command targets, from its `@TargetAggregateId` property. */
+  targetIdOf(command: object, binding: CommandHandlerBinding): string | undefined {
+    if (!binding.targetIdProperty) return undefined;
+    const value = (command as Record<string, unknown>)[binding.targetIdProperty];
+    if (value === undefined || value === null || value === '') {
+      if (binding.creates) return undefined;
+      throw new MissingTargetIdValueError(command.constructor.name, binding.targetIdProperty, this.type);
+    }
+    return String(value);
+  }
+
+  /** Runs a static creation handler and returns the new, unsaved aggregate. */
+  async create(command: object, binding: CommandHandlerBinding): Promise<T> {
+    const handlerName = `${this.target.name}.${binding.method}`;
+    const handler = (this.target as unknown as Record<string, (command: object) => unknown>)[binding.method];
+    const created = await runHandler(handlerName, () => handler.call(this.target, command));
+    if (!(created instanceof this.target)) {
+      throw new InvalidHandlerResultError(
+        handlerName,
+        `must return the new ${this.target.name} it created, but returned ${describe(created)}`,
+      );
+    }
+    if (this.idOf(created) === undefined) throw new MissingAggregateIdValueError(handlerName, this.idProperty);
+    return created;
+  }
+
+  /** Runs an instance handler against a loaded aggregate; the events it applies stay uncommitted. */
+  async handle(aggregate: T, command: object, binding: CommandHandlerBinding): Promise<void> {
+    const handlerName = `${this.target.name}.${binding.method}`;
+    const handler = (aggregate as unknown as Record<string, (command: object) => unknown>)[binding.method];
+    const result = await runHandler(handlerName, () => handler.call(aggregate, command));
+    // A decider-style `return event` would otherwise be dropped without a word.
+    if (result !== undefined && (Array.isArray(result) || typeof result === 'object')) {
+      throw new InvalidHandlerResultError(
+        handlerName,
+        `returned ${describe(result)}; command handlers record events with this.apply(event) and return nothing`,
+      );
+    }
+  }
+
+  /**
+   * Builds an aggregate from its history by replaying each event through its
+   * `@Apply` method. Returns `undefined` for an empty history.
+   */
+  rehydrate(aggregateId: string, history: Iterable<{ sequence: number; payload: object }>): T | undefined {
+    let aggregate: T | undefined;
+    for (const event of history) {
+      aggregate ??= new this.target();
+      replayEvent(aggregate, event.payload, event.sequence, aggregateId);
+    }
+    if (aggregate) markCommitted(aggregate);
+    return aggregate;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  return `a ${typeof value}`;
+}

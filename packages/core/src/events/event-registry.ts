@@ -1,0 +1,71 @@
+import { instanceToPlain, plainToInstance } from 'class-transformer';
+import { DuplicateEventTypeError, UndeclaredEventError } from '../errors/configuration.errors';
+import { UnknownEventTypeError } from '../errors/aggregate.errors';
+import { AnyClass, Constructor, EventMetadata, getMetadataStorage } from '../metadata/metadata-storage';
+import { EventData } from './event-envelope';
+
+/**
+ * Maps event classes to their persisted type and version and back, and converts
+ * payloads between class instances and stored data with class-transformer.
+ *
+ * Built at start-up from the events that registered aggregates apply, so two
+ * unrelated test suites may reuse a type name without clashing.
+ */
+export class EventRegistry {
+  private readonly byClass = new Map<AnyClass, EventMetadata>();
+  private readonly byTypeAndVersion = new Map<string, EventMetadata>();
+
+  constructor(eventClasses: Iterable<AnyClass> = []) {
+    for (const eventClass of eventClasses) this.register(eventClass, 'EventRegistry');
+  }
+
+  /**
+   * Adds an `@Event` class. Throws {@link UndeclaredEventError} if it has no
+   * `@Event`, or {@link DuplicateEventTypeError} if another class already claims
+   * its type and version.
+   */
+  register(eventClass: AnyClass, usedBy: string): EventMetadata {
+    const known = this.byClass.get(eventClass);
+    if (known) return known;
+    const metadata = getMetadataStorage().findEvent(eventClass);
+    if (!metadata) throw new UndeclaredEventError(eventClass.name, usedBy);
+    const key = typeKey(metadata.type, metadata.version);
+    const rival = this.byTypeAndVersion.get(key);
+    if (rival) throw new DuplicateEventTypeError(metadata.type, metadata.version, rival.target.name, eventClass.name);
+    this.byClass.set(eventClass, metadata);
+    this.byTypeAndVersion.set(key, metadata);
+    return metadata;
+  }
+
+  /** Type and version of an event instance. */
+  describe(event: object): EventMetadata | undefined {
+    return this.byClass.get(event.constructor);
+  }
+
+  classFor(type: string, version: number): Constructor | undefined {
+    return this.byTypeAndVersion.get(typeKey(type, version))?.target as Constructor | undefined;
+  }
+
+  /** All registered events. */
+  all(): EventMetadata[] {
+    return [...this.byClass.values()];
+  }
+
+  /** Converts an event instance to JSON-safe data: what any store can keep. */
+  toData(event: object): EventData {
+    // The JSON round trip turns Dates into ISO strings now rather than in some
+    // store later, so a payload that would not survive the wire fails in unit tests.
+    return JSON.parse(JSON.stringify(instanceToPlain(event))) as EventData;
+  }
+
+  /** Converts stored data back into an instance of the class registered for that type and version. */
+  fromData(type: string, version: number, data: EventData, context: string): object {
+    const eventClass = this.classFor(type, version);
+    if (!eventClass) throw new UnknownEventTypeError(type, version, context);
+    return plainToInstance(eventClass, data);
+  }
+}
+
+function typeKey(type: string, version: number): string {
+  return `${type}@${version}`;
+}

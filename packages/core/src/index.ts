@@ -1,0 +1,63 @@
+/**
+ * @tributary/core: the aggregate DSL, event envelopes, the EventStore seam,
+ * the command bus and the embedded in-memory event store.
+ *
+ * It loads `reflect-metadata` itself, so decorated classes need no further set-up.
+ */
+import 'reflect-metadata';
+export { Aggregate } from './decorators/aggregate.decorator';
+export { AggregateId } from './decorators/aggregate-id.decorator';
+export { Apply } from './decorators/apply.decorator';
+export { CommandHandler } from './decorators/command-handler.decorator';
+export { Event } from './decorators/event.decorator';
+export { TargetAggregateId } from './decorators/target-aggregate-id.decorator';
+
+export { AggregateRoot } from './aggregate/aggregate-root';
+export { AggregateModel } from './aggregate/aggregate-model';
+export { exploreAggregate } from './aggregate/aggregate-explorer';
+export type { EventOptions } from './decorators/event.decorator';
+export type { CommandHandlerBinding } from './aggregate/aggregate-model';
+export type { MessageContext } from './commands/aggregate-repository';
+export type { CommandBusOptions, CommandResult, ExecuteOptions } from './commands/command-bus';
+export type { RetryPolicy } from './commands/retry-policy';
+export type { AnyClass, Constructor } from './metadata/metadata-storage';
+export type { TributaryErrorOptions } from './errors/tributary.error';
+
+export type { EventData, EventEnvelope, NewEvent, StoredEvent } from './events/event-envelope';
+export { EventRegistry } from './events/event-registry';
+
+export type { EventStore, ReadAllOptions, ReadStreamOptions, StreamId } from './store/event-store';
+export { InMemoryEventStore } from './store/in-memory-event-store';
+
+export { AggregateRepository } from './commands/aggregate-repository';
+export { CommandBus } from './commands/command-bus';
+export { DEFAULT_RETRY_POLICY, retryPolicy, withRetry } from './commands/retry-policy';
+
+export { MetadataStorage, getMetadataStorage } from './metadata/metadata-storage';
+
+export { ConcurrencyError, ConfigurationError, DomainError, TributaryError } from './errors/tributary.error';
+export {
+  DuplicateAggregateTypeError,
+  DuplicateApplierError,
+  DuplicateCommandHandlerError,
+  DuplicateEventTypeError,
+  InvalidDecoratorError,
+  InvalidOptionError,
+  MissingAggregateIdError,
+  MissingApplierError,
+  MissingCommandHandlerError,
+  MissingTargetAggregateIdError,
+  NotAnAggregateError,
+  UndeclaredEventError,
+} from './errors/configuration.errors';
+export { WrongExpectedVersionError } from './errors/concurrency.errors';
+export {
+  AggregateAlreadyExistsError,
+  AggregateNotFoundError,
+  EventSequenceError,
+  InvalidHandlerResultError,
+  MissingAggregateIdValueError,
+  MissingTargetIdValueError,
+  UnknownEventTypeError,
+} from './errors/aggregate.errors';
+export { RetriesExhaustedError } from './errors/retries-exhausted.error';

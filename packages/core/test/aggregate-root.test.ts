@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { EventSequenceError, exploreAggregate } from '@tributary/core';
+import { Counter, CounterOpened, Incremented, OpenCounter } from './support/counter';
+
+describe('AggregateRoot', () => {
+  it('apply runs the applier, records the event and advances the version', async () => {
+    const model = exploreAggregate(Counter);
+    const counter = await model.create(new OpenCounter('a-1'), model.commandHandlers.get(OpenCounter)!);
+    expect(counter.id).to.equal('a-1');
+    expect(counter.version).to.equal(1);
+    expect(counter.getUncommittedEvents()).to.have.length(1);
+    expect(counter.getUncommittedEvents()[0]).to.be.instanceOf(CounterOpened);
+  });
+
+  it('rehydrate replays through the same appliers without recording', () => {
+    const model = exploreAggregate(Counter);
+    const counter = model.rehydrate('a-2', [
+      { sequence: 1, payload: new CounterOpened('a-2', new Date(0)) },
+      { sequence: 2, payload: new Incremented(5) },
+      { sequence: 3, payload: new Incremented(2) },
+    ])!;
+    expect(counter.value).to.equal(7);
+    expect(counter.version).to.equal(3);
+    expect(counter.getUncommittedEvents()).to.have.length(0);
+    expect(model.rehydrate('a-3', [])).to.equal(undefined);
+  });
+
+  it('refuses a history with a gap or a repeat, naming where', () => {
+    const model = exploreAggregate(Counter);
+    const gap = () =>
+      model.rehydrate('a-4', [
+        { sequence: 1, payload: new CounterOpened('a-4', new Date(0)) },
+        { sequence: 3, payload: new Incremented(1) },
+      ]);
+    expect(gap).to.throw(EventSequenceError, "'a-4': expected event sequence 2 but read 3");
+    const repeat = () =>
+      model.rehydrate('a-5', [
+        { sequence: 1, payload: new CounterOpened('a-5', new Date(0)) },
+        { sequence: 1, payload: new Incremented(1) },
+      ]);
+    expect(repeat).to.throw(EventSequenceError, 'expected event sequence 2 but read 1');
+  });
+});

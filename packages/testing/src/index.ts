@@ -1,0 +1,11 @@
+/**
+ * @tributary/testing: given/when/then fixtures for aggregates, usable in
+ * example-based and property-based tests.
+ */
+export { AggregateTestFixture, ScenarioAlreadyCreatedError, ScenarioNotCreatedError } from './aggregate-test-fixture';
+export type { AggregateTestFixtureOptions, ScenarioResult, ScenarioStep } from './aggregate-test-fixture';
+export { ResultValidator } from './result-validator';
+export type { CommandOutcome } from './result-validator';
+export { FixtureAssertionError } from './fixture-assertion.error';
+export { eventStoreContract } from './event-store-contract';
+export type { EventStoreContractOptions } from './event-store-contract';
