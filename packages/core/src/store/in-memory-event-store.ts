@@ -40,7 +40,8 @@ export class InMemoryEventStore implements EventStore {
         position: this.log.length + index + 1,
       }),
     );
-    if (stored.length > 0) this.streams.set(key, [...existing, ...stored]);
+    if (stored.length > 0 && !this.streams.has(key)) this.streams.set(key, existing);
+    existing.push(...stored);
     this.log.push(...stored);
     return stored;
   }
