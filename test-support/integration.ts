@@ -94,26 +94,29 @@ export interface ReadOptions {
  * `options.until` is satisfied; rejects after `timeoutMs` (default 30 s) with
  * what it has seen.
  */
-export async function readMessages(kafka: Kafka, topic: string, options: ReadOptions): Promise<KafkaMessage[]> {
+/** A consumed message with the partition it came from. */
+export type ReadMessage = KafkaMessage & { partition: number };
+
+export async function readMessages(kafka: Kafka, topic: string, options: ReadOptions): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({
     groupId: uniqueName('read'),
     readUncommitted: options.readUncommitted ?? false,
   });
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const messages: KafkaMessage[] = [];
+  const messages: ReadMessage[] = [];
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     // A snapshot: kafkajs may hand over a few more messages before disconnect returns.
-    return await new Promise<KafkaMessage[]>((resolve, reject) => {
+    return await new Promise<ReadMessage[]>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`Read ${messages.length} message(s) from ${topic} in ${timeoutMs} ms without satisfying the condition.`)),
         timeoutMs,
       );
       consumer
         .run({
-          eachMessage: async ({ message }) => {
-            messages.push(message);
+          eachMessage: async ({ message, partition }) => {
+            messages.push({ ...message, partition });
             if (options.until(messages)) {
               clearTimeout(timer);
               resolve([...messages]);

@@ -1,4 +1,5 @@
 import { Aggregate, AggregateId, AggregateRoot, Apply, CommandHandler } from '@tributary/core';
+import { Type } from 'class-transformer';
 import { LineItem } from './line-item';
 import { AddItem, CancelOrder, CreateOrder, RemoveItem, SubmitOrder } from './order.commands';
 import {
@@ -18,8 +19,10 @@ export class Order extends AggregateRoot {
   id = '';
   customerId = '';
   status: OrderStatus = 'open';
-  /** Lines by item id; adding an item already there adds to its quantity. */
+  /** One line per item id; adding an item already there adds to its quantity. */
+  @Type(() => LineItem)
   items: LineItem[] = [];
+  @Type(() => Date)
   submittedAt?: Date;
   cancellationReason?: string;
 

@@ -1,26 +1,38 @@
-import { TargetAggregateId } from '@tributary/core';
+import { Command, TargetAggregateId } from '@tributary/core';
+import { Type } from 'class-transformer';
 import { LineItem } from './line-item';
 
+@Command('CreateOrder')
 export class CreateOrder {
-  constructor(
-    readonly orderId: string,
-    readonly customerId: string,
-    readonly items: LineItem[] = [],
-  ) {}
-}
-
-export class AddItem {
   @TargetAggregateId()
   readonly orderId: string;
+  @Type(() => LineItem)
+  readonly items: LineItem[];
 
   constructor(
     orderId: string,
-    readonly item: LineItem,
+    readonly customerId: string,
+    items: LineItem[] = [],
   ) {
     this.orderId = orderId;
+    this.items = items;
   }
 }
 
+@Command('AddItem')
+export class AddItem {
+  @TargetAggregateId()
+  readonly orderId: string;
+  @Type(() => LineItem)
+  readonly item: LineItem;
+
+  constructor(orderId: string, item: LineItem) {
+    this.orderId = orderId;
+    this.item = item;
+  }
+}
+
+@Command('RemoveItem')
 export class RemoveItem {
   @TargetAggregateId()
   readonly orderId: string;
@@ -33,6 +45,7 @@ export class RemoveItem {
   }
 }
 
+@Command('SubmitOrder')
 export class SubmitOrder {
   @TargetAggregateId()
   readonly orderId: string;
@@ -42,6 +55,7 @@ export class SubmitOrder {
   }
 }
 
+@Command('CancelOrder')
 export class CancelOrder {
   @TargetAggregateId()
   readonly orderId: string;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { DomainError } from '@tributary/core';
+import { DomainError, exploreAggregate } from '@tributary/core';
 import { AggregateTestFixture } from '@tributary/testing';
 import {
   AddItem,
@@ -52,6 +52,20 @@ describe('Order (property)', () => {
         expect(run.rebuilt!.version).to.equal(run.history.length);
         const storedByCommands = run.steps.flatMap((step) => ('events' in step ? step.events : []));
         expect(storedByCommands).to.have.length(run.history.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('restored from a snapshot of any state equals the live aggregate', async () => {
+    const model = exploreAggregate(Order);
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([firstItems, commands]) => {
+        const { live } = await fixture.givenNothing().whenAll([new CreateOrder('o-1', 'c-1', firstItems), ...commands]);
+        const snapshot = JSON.parse(JSON.stringify(model.toSnapshot(live!)));
+        const restored = model.fromSnapshot(snapshot, live!.version);
+        expect(restored).to.deep.equal(live);
+        expect(restored.version).to.equal(live!.version);
       }),
       { numRuns: 200 },
     );

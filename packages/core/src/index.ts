@@ -9,22 +9,28 @@ export { Aggregate } from './decorators/aggregate.decorator';
 export { AggregateId } from './decorators/aggregate-id.decorator';
 export { Apply } from './decorators/apply.decorator';
 export { CommandHandler } from './decorators/command-handler.decorator';
+export { Command } from './decorators/command.decorator';
 export { Event } from './decorators/event.decorator';
 export { TargetAggregateId } from './decorators/target-aggregate-id.decorator';
 
 export { AggregateRoot } from './aggregate/aggregate-root';
 export { AggregateModel } from './aggregate/aggregate-model';
 export { exploreAggregate } from './aggregate/aggregate-explorer';
+export { DomainModel } from './aggregate/domain-model';
+export type { CommandRoute } from './aggregate/domain-model';
 export type { EventOptions } from './decorators/event.decorator';
 export type { CommandHandlerBinding } from './aggregate/aggregate-model';
 export type { MessageContext } from './commands/aggregate-repository';
 export type { CommandBusOptions, CommandResult, ExecuteOptions } from './commands/command-bus';
 export type { RetryPolicy } from './commands/retry-policy';
-export type { AnyClass, Constructor } from './metadata/metadata-storage';
+export type { AnyClass, CommandMetadata, Constructor, EventMetadata } from './metadata/metadata-storage';
 export type { TributaryErrorOptions } from './errors/tributary.error';
 
 export type { EventData, EventEnvelope, NewEvent, StoredEvent } from './events/event-envelope';
 export { EventRegistry } from './events/event-registry';
+export { CommandRegistry } from './commands/command-registry';
+export { JsonSerializer, MalformedPayloadError } from './serialization/json-serializer';
+export type { SerializationContext, Serializer } from './serialization/serializer';
 
 export type { EventStore, ReadAllOptions, ReadStreamOptions, StreamId } from './store/event-store';
 export { InMemoryEventStore } from './store/in-memory-event-store';
@@ -40,6 +46,7 @@ export {
   DuplicateAggregateTypeError,
   DuplicateApplierError,
   DuplicateCommandHandlerError,
+  DuplicateCommandTypeError,
   DuplicateEventTypeError,
   InvalidDecoratorError,
   InvalidOptionError,
@@ -48,6 +55,7 @@ export {
   MissingCommandHandlerError,
   MissingTargetAggregateIdError,
   NotAnAggregateError,
+  UndeclaredCommandError,
   UndeclaredEventError,
 } from './errors/configuration.errors';
 export { WrongExpectedVersionError } from './errors/concurrency.errors';
@@ -58,6 +66,7 @@ export {
   InvalidHandlerResultError,
   MissingAggregateIdValueError,
   MissingTargetIdValueError,
+  UnknownCommandTypeError,
   UnknownEventTypeError,
 } from './errors/aggregate.errors';
 export { RetriesExhaustedError } from './errors/retries-exhausted.error';

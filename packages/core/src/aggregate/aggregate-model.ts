@@ -1,7 +1,9 @@
 import { InvalidHandlerResultError, MissingAggregateIdValueError, MissingTargetIdValueError } from '../errors/aggregate.errors';
 import { AnyClass, Constructor } from '../metadata/metadata-storage';
 import type { AggregateRoot } from './aggregate-root';
-import { markCommitted, replayEvent, runHandler } from './aggregate-root';
+import { markCommitted, replayEvent, restoreVersion, runHandler } from './aggregate-root';
+import { EventData } from '../events/event-envelope';
+import { fromPlainData, toPlainData } from '../events/plain-data';
 
 /** How one command class is handled by one aggregate. */
 export interface CommandHandlerBinding {
@@ -94,6 +96,21 @@ export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
       replayEvent(aggregate, event.payload, event.sequence, aggregateId);
     }
     if (aggregate) markCommitted(aggregate);
+    return aggregate;
+  }
+
+  /**
+   * The aggregate's state as JSON-safe data, through class-transformer, for a
+   * snapshot. Mark dates and nested classes in its fields with `@Type(() => …)`.
+   */
+  toSnapshot(aggregate: T): EventData {
+    return toPlainData(aggregate);
+  }
+
+  /** An aggregate rebuilt from {@link AggregateModel.toSnapshot} data, at the version the snapshot was taken. */
+  fromSnapshot(state: EventData, version: number): T {
+    const aggregate = fromPlainData(this.target, state);
+    restoreVersion(aggregate, version);
     return aggregate;
   }
 }

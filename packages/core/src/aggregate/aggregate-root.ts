@@ -113,3 +113,10 @@ export function persistedVersion(aggregate: AggregateRoot): number {
   const state = stateOf(aggregate);
   return state.version - state.uncommitted.length;
 }
+
+/** Sets the version of an aggregate restored from a snapshot. @internal */
+export function restoreVersion(aggregate: AggregateRoot, version: number): void {
+  const state = stateOf(aggregate);
+  state.version = version;
+  state.uncommitted = [];
+}

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AggregateAlreadyExistsError } from '../errors/aggregate.errors';
-import {
-  DuplicateAggregateTypeError,
-  DuplicateCommandHandlerError,
-  InvalidOptionError,
-  MissingCommandHandlerError,
-} from '../errors/configuration.errors';
+import { InvalidOptionError, MissingCommandHandlerError } from '../errors/configuration.errors';
 import { WrongExpectedVersionError } from '../errors/concurrency.errors';
 import { EventEnvelope } from '../events/event-envelope';
 import { EventRegistry } from '../events/event-registry';
 import { AggregateModel, CommandHandlerBinding } from '../aggregate/aggregate-model';
-import { exploreAggregate } from '../aggregate/aggregate-explorer';
+import { DomainModel } from '../aggregate/domain-model';
 import { AggregateRoot } from '../aggregate/aggregate-root';
 import { AnyClass, Constructor } from '../metadata/metadata-storage';
 import { EventStore } from '../store/event-store';
@@ -67,43 +62,22 @@ export interface CommandResult {
  */
 export class CommandBus {
   readonly eventStore: EventStore;
-  readonly eventRegistry: EventRegistry;
+  readonly domain: DomainModel;
   private readonly retryPolicy: RetryPolicy;
-  private readonly models = new Map<AnyClass, AggregateModel>();
-  private readonly routes = new Map<AnyClass, { model: AggregateModel; binding: CommandHandlerBinding }>();
   private readonly repositories = new Map<AnyClass, AggregateRepository<AggregateRoot>>();
 
   constructor(options: CommandBusOptions) {
     if (!options || !Array.isArray(options.aggregates) || options.aggregates.length === 0) {
       throw new InvalidOptionError('CommandBus needs `aggregates`: a non-empty array of @Aggregate classes');
     }
+    this.domain = new DomainModel(options.aggregates, options.events);
     this.eventStore = options.eventStore ?? new InMemoryEventStore();
     this.retryPolicy = retryPolicy(options.retry);
-    this.eventRegistry = new EventRegistry();
+  }
 
-    const byType = new Map<string, AggregateModel>();
-    for (const aggregateClass of options.aggregates) {
-      const model = exploreAggregate(aggregateClass);
-      const rival = byType.get(model.type);
-      if (rival && rival.target !== model.target) {
-        throw new DuplicateAggregateTypeError(model.type, rival.target.name, model.target.name);
-      }
-      byType.set(model.type, model);
-      this.models.set(aggregateClass, model);
-      for (const eventClass of model.eventClasses) this.eventRegistry.register(eventClass, `${model.target.name}`);
-      for (const [command, binding] of model.commandHandlers) {
-        const rivalRoute = this.routes.get(command);
-        if (rivalRoute && rivalRoute.model !== model) {
-          throw new DuplicateCommandHandlerError(
-            command.name,
-            `${rivalRoute.model.target.name}.${rivalRoute.binding.method}`,
-            `${model.target.name}.${binding.method}`,
-          );
-        }
-        this.routes.set(command, { model, binding });
-      }
-    }
-    for (const eventClass of options.events ?? []) this.eventRegistry.register(eventClass, 'CommandBus options.events');
+  /** Every event class the registered aggregates know, with its persisted type and version. */
+  get eventRegistry(): EventRegistry {
+    return this.domain.eventRegistry;
   }
 
   /**
@@ -118,7 +92,7 @@ export class CommandBus {
    *   when conflicts outlast the retry policy.
    */
   async execute(command: object, options: ExecuteOptions = {}): Promise<CommandResult> {
-    const route = command && typeof command === 'object' ? this.routes.get(command.constructor) : undefined;
+    const route = this.domain.route(command);
     if (!route) throw new MissingCommandHandlerError(describeCommand(command));
     const commandId = options.commandId ?? randomUUID();
     const context: MessageContext = {
@@ -142,11 +116,11 @@ export class CommandBus {
   repository<T extends AggregateRoot>(aggregateClass: Constructor<T>): AggregateRepository<T> {
     let repository = this.repositories.get(aggregateClass);
     if (!repository) {
-      const model = this.models.get(aggregateClass);
+      const model = this.domain.modelOfClass(aggregateClass);
       if (!model) {
         throw new InvalidOptionError(`${aggregateClass.name} is not registered with this CommandBus; add it to \`aggregates\``);
       }
-      repository = new AggregateRepository(model, this.eventStore, this.eventRegistry);
+      repository = new AggregateRepository(model, this.eventStore, this.domain.eventRegistry);
       this.repositories.set(aggregateClass, repository);
     }
     return repository as unknown as AggregateRepository<T>;

@@ -79,3 +79,13 @@ export class InvalidHandlerResultError extends TributaryError {
     super(`${handler} ${expectation}`, { code: InvalidHandlerResultError.code });
   }
 }
+
+/** A received command names a type no registered command class declares. */
+export class UnknownCommandTypeError extends TributaryError {
+  static readonly code = 'UNKNOWN_COMMAND_TYPE';
+  constructor(name: string, context: string) {
+    super(`${context}: no command class is declared as '${name}'; declare it with @Command('${name}') and register its aggregate`, {
+      code: UnknownCommandTypeError.code,
+    });
+  }
+}

@@ -130,3 +130,25 @@ export class InvalidOptionError extends ConfigurationError {
     super(message, InvalidOptionError.code);
   }
 }
+
+/** A command class that must travel between processes has no `@Command` name. */
+export class UndeclaredCommandError extends ConfigurationError {
+  static readonly code = 'UNDECLARED_COMMAND';
+  constructor(commandName: string, usedBy: string) {
+    super(
+      `${usedBy} needs a persisted name for ${commandName}; decorate it with @Command('<Name>')`,
+      UndeclaredCommandError.code,
+    );
+  }
+}
+
+/** Two command classes claim the same persisted name. */
+export class DuplicateCommandTypeError extends ConfigurationError {
+  static readonly code = 'DUPLICATE_COMMAND_TYPE';
+  constructor(name: string, first: string, second: string) {
+    super(
+      `Command name '${name}' is declared by both ${first} and ${second}; give one of them another name in @Command`,
+      DuplicateCommandTypeError.code,
+    );
+  }
+}

@@ -1,8 +1,8 @@
-import { instanceToPlain, plainToInstance } from 'class-transformer';
 import { DuplicateEventTypeError, UndeclaredEventError } from '../errors/configuration.errors';
 import { UnknownEventTypeError } from '../errors/aggregate.errors';
 import { AnyClass, Constructor, EventMetadata, getMetadataStorage } from '../metadata/metadata-storage';
 import { EventData } from './event-envelope';
+import { fromPlainData, toPlainData } from './plain-data';
 
 /**
  * Maps event classes to their persisted type and version and back, and converts
@@ -53,16 +53,14 @@ export class EventRegistry {
 
   /** Converts an event instance to JSON-safe data: what any store can keep. */
   toData(event: object): EventData {
-    // The JSON round trip turns Dates into ISO strings now rather than in some
-    // store later, so a payload that would not survive the wire fails in unit tests.
-    return JSON.parse(JSON.stringify(instanceToPlain(event))) as EventData;
+    return toPlainData(event);
   }
 
   /** Converts stored data back into an instance of the class registered for that type and version. */
   fromData(type: string, version: number, data: EventData, context: string): object {
     const eventClass = this.classFor(type, version);
     if (!eventClass) throw new UnknownEventTypeError(type, version, context);
-    return plainToInstance(eventClass, data);
+    return fromPlainData(eventClass, data);
   }
 }
 

@@ -10,6 +10,11 @@ export interface EventMetadata {
   readonly version: number;
 }
 
+export interface CommandMetadata {
+  readonly target: AnyClass;
+  readonly name: string;
+}
+
 export interface AggregateMetadata {
   readonly target: AnyClass;
   readonly type: string;
@@ -42,6 +47,7 @@ export interface ApplierMetadata {
  */
 export class MetadataStorage {
   private readonly events = new Map<AnyClass, EventMetadata>();
+  private readonly commands = new Map<AnyClass, CommandMetadata>();
   private readonly aggregates = new Map<AnyClass, AggregateMetadata>();
   private readonly aggregateIds = new Map<AnyClass, PropertyMetadata>();
   private readonly targetAggregateIds = new Map<AnyClass, PropertyMetadata>();
@@ -50,6 +56,10 @@ export class MetadataStorage {
 
   addEvent(metadata: EventMetadata): void {
     this.events.set(metadata.target, metadata);
+  }
+
+  addCommand(metadata: CommandMetadata): void {
+    this.commands.set(metadata.target, metadata);
   }
 
   addAggregate(metadata: AggregateMetadata): void {
@@ -75,6 +85,11 @@ export class MetadataStorage {
   /** The `@Event` declared on exactly this class; event types are never inherited. */
   findEvent(target: AnyClass): EventMetadata | undefined {
     return this.events.get(target);
+  }
+
+  /** The `@Command` declared on exactly this class. */
+  findCommand(target: AnyClass): CommandMetadata | undefined {
+    return this.commands.get(target);
   }
 
   /** The `@Aggregate` declared on exactly this class; a subclass is a different aggregate type. */
@@ -105,6 +120,7 @@ export class MetadataStorage {
   /** Forgets everything recorded. For tests that declare classes on the fly. */
   clear(): void {
     this.events.clear();
+    this.commands.clear();
     this.aggregates.clear();
     this.aggregateIds.clear();
     this.targetAggregateIds.clear();

@@ -1,0 +1,35 @@
+/**
+ * @tributary/kafka: Tributary's event store on Apache Kafka.
+ *
+ * Command processors own partitions of the commands topic and are the single
+ * writers of the same partitions of the events, snapshots and checkpoints topics;
+ * each batch of commands commits in one Kafka transaction. Any process sends
+ * commands through a {@link KafkaCommandBus}.
+ */
+export { CommandProcessor } from './command-processor';
+export type { CommandProcessorOptions, ProcessorRequest } from './command-processor';
+export { KafkaCommandBus } from './kafka-command-bus';
+export type { KafkaCommandBusOptions, KafkaExecuteOptions } from './kafka-command-bus';
+export type { KafkaConnectionOptions } from './kafka-options';
+export { CommandFailedError } from './command-reply';
+export type { CommandReply, ReplyError, ReplyEvent } from './command-reply';
+export { InMemoryPartitionStateStore } from './partition-state-store';
+export type { AggregateSnapshot, PartitionStateStore } from './partition-state-store';
+export type { ProcessorEventName, ProcessorEvents } from './instrumentation';
+export { TopicLayout } from './topic-layout';
+export type { TopicKind, TopicLayoutOptions, TopicSpec } from './topic-layout';
+export { connectAdmin, provisionTopics, startupClientConfig } from './topic-provisioner';
+export type { ProvisionTopicsOptions } from './topic-provisioner';
+export { toTributaryError } from './broker-error-map';
+export type { BrokerErrorContext } from './broker-error-map';
+export { murmur2, partitionForKey, toPositive } from './murmur2';
+export { HEADER, envelopeFromHeaders } from './record-headers';
+export {
+  BrokerUnreachableError,
+  KafkaOperationError,
+  PartitionCountMismatchError,
+  ProducerFencedError,
+  TopicMissingError,
+  TopicWouldLoseHistoryError,
+} from './errors/kafka.errors';
+export { CommandTimeoutError, GroupJoinTimeoutError, RestoreTimeoutError } from './errors/processor.errors';

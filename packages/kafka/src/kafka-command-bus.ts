@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AggregateRoot,
+  CommandRegistry,
+  CommandResult,
+  Constructor,
+  DomainModel,
+  EventEnvelope,
+  ExecuteOptions,
+  InvalidOptionError,
+  MissingCommandHandlerError,
+} from '@tributary/core';
+import { Admin, Consumer, Kafka, Producer, logLevel } from 'kafkajs';
+import { commandRegistryFor, withTimeout } from './command-processor';
+import { CommandReply, ErrorReviver } from './command-reply';
+import { toTributaryError } from './broker-error-map';
+import { CommandTimeoutError, GroupJoinTimeoutError } from './errors/processor.errors';
+import { KafkaConnectionOptions, ResolvedConnectionOptions, resolveConnectionOptions } from './kafka-options';
+import { partitionForKey } from './murmur2';
+import { exactlyPartition } from './partition-restorer';
+import { HEADER, metadataHeaders } from './record-headers';
+import { connectAdmin } from './topic-provisioner';
+import { TopicLayout } from './topic-layout';
+
+/** Options of {@link KafkaCommandBus}. */
+export interface KafkaCommandBusOptions extends KafkaConnectionOptions {
+  /** How long `execute` waits for the processor's reply. Defaults to 30 000 ms. */
+  readonly commandTimeoutMs?: number;
+  /** Your `DomainError` classes, so errors thrown in a processor come back as instances of them. */
+  readonly domainErrors?: ReadonlyArray<abstract new (...args: never[]) => Error>;
+}
+
+/** Options of one {@link KafkaCommandBus.execute} call. */
+export interface KafkaExecuteOptions extends ExecuteOptions {
+  /** Refuse the command unless the aggregate is at this version (optimistic concurrency from a UI). */
+  readonly expectedVersion?: number;
+}
+
+type PendingReply = { resolve: (reply: CommandReply) => void };
+
+/**
+ * Sends commands to the command processors of an app, from any process, and
+ * waits for their outcome. A command goes to the partition of its target
+ * aggregate (Java-compatible murmur2 of the id); the processor that owns that
+ * partition decides it, commits its events, and replies in the same transaction,
+ * so a reply means the events are durably written.
+ *
+ * @example
+ * ```ts
+ * const bus = new KafkaCommandBus({ app: 'shop', brokers: ['localhost:9092'], aggregates: [Order] });
+ * await bus.start();
+ * const { events } = await bus.execute(new CreateOrder('o-1', 'c-7'));
+ * const order = await bus.load(Order, 'o-1');
+ * await bus.stop();
+ * ```
+ */
+export class KafkaCommandBus {
+  readonly layout: TopicLayout;
+  readonly domain: DomainModel;
+  private readonly options: ResolvedConnectionOptions & { commandTimeoutMs: number };
+  private readonly commands: CommandRegistry;
+  private readonly reviver: ErrorReviver;
+  private readonly kafka: Kafka;
+  private readonly clientId = `client-${randomUUID()}`;
+  private readonly pending = new Map<string, PendingReply>();
+  private admin?: Admin;
+  private producer?: Producer;
+  private consumer?: Consumer;
+
+  constructor(options: KafkaCommandBusOptions) {
+    const connection = resolveConnectionOptions(options, 'KafkaCommandBus');
+    const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
+    if (!(commandTimeoutMs > 0)) throw new InvalidOptionError(`KafkaCommandBus option commandTimeoutMs must be positive, got ${commandTimeoutMs}`);
+    this.options = { ...connection, commandTimeoutMs };
+    this.domain = new DomainModel(connection.aggregates);
+    this.commands = commandRegistryFor(this.domain, 'KafkaCommandBus');
+    this.reviver = new ErrorReviver(options.domainErrors);
+    this.layout = new TopicLayout({ app: connection.app, partitions: connection.partitions });
+    this.kafka = new Kafka({ logLevel: logLevel.NOTHING, ...connection.kafkaConfig, brokers: [...connection.brokers] });
+  }
+
+  /** Connects, and starts listening for replies from the end of the replies topic. */
+  async start(): Promise<void> {
+    const { startupTimeoutMs } = this.options;
+    this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, startupTimeoutMs);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+
+    // Our replies land on one partition, keyed by our id. Start that partition's
+    // reading at its current end, set before joining, so no reply can slip in
+    // between sending a command and the consumer finding its position.
+    const partition = partitionForKey(this.clientId, this.options.partitions);
+    const groupId = `${this.options.app}-replies-${this.clientId}`;
+    const offsets = await this.admin.fetchTopicOffsets(this.layout.replies);
+    const end = offsets.find((entry) => entry.partition === partition)!.high;
+    await this.admin.setOffsets({ groupId, topic: this.layout.replies, partitions: [{ partition, offset: end }] });
+
+    const consumer = this.kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      partitionAssigners: [exactlyPartition(partition)],
+      maxWaitTimeInMs: 10,
+    });
+    this.consumer = consumer;
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.layout.replies });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString('utf8') !== this.clientId || !message.value) return;
+        const reply = JSON.parse(message.value.toString('utf8')) as CommandReply;
+        this.pending.get(reply.commandId)?.resolve(reply);
+      },
+    });
+    await withTimeout(joined, startupTimeoutMs * 3, () => new GroupJoinTimeoutError(groupId, startupTimeoutMs * 3));
+  }
+
+  /** Stops listening and disconnects; pending commands fail with {@link CommandTimeoutError} as their time runs out. */
+  async stop(): Promise<void> {
+    const groupId = `${this.options.app}-replies-${this.clientId}`;
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.deleteGroups([groupId]).catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Sends a command and waits until its events are committed.
+   *
+   * @returns the committed events (payloads as instances) and the aggregate's new version.
+   * @throws the processor's error, rebuilt as its class: your `DomainError`s (given in
+   *   `domainErrors`), {@link AggregateNotFoundError}, {@link WrongExpectedVersionError} …;
+   *   {@link CommandTimeoutError} if no reply comes in time.
+   */
+  async execute(command: object, options: KafkaExecuteOptions = {}): Promise<CommandResult> {
+    const route = this.domain.route(command);
+    if (!route) throw new MissingCommandHandlerError(command?.constructor?.name ?? String(command));
+    const aggregateId = route.model.targetIdOf(command, route.binding)!;
+    const commandId = options.commandId ?? randomUUID();
+    const correlationId = options.correlationId ?? commandId;
+    const reply = await this.request(command.constructor.name, commandId, aggregateId, {
+      value: JSON.stringify(this.commands.toData(command)),
+      headers: {
+        [HEADER.commandType]: this.commands.nameOf(command)!,
+        [HEADER.correlationId]: correlationId,
+        ...(options.expectedVersion === undefined ? {} : { [HEADER.expectedVersion]: String(options.expectedVersion) }),
+        ...metadataHeaders(options.metadata ?? {}),
+      },
+    });
+    const metadata = { ...options.metadata };
+    const events: EventEnvelope<object>[] = reply.events.map((event) => ({
+      eventId: event.eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      aggregateType: reply.aggregateType,
+      aggregateId: reply.aggregateId,
+      sequence: event.sequence,
+      occurredAt: new Date(event.occurredAt),
+      correlationId,
+      causationId: commandId,
+      metadata,
+      payload: this.domain.eventRegistry.fromData(event.type, event.schemaVersion, event.payload, `Reply to ${commandId}`),
+    }));
+    return { aggregateType: reply.aggregateType, aggregateId: reply.aggregateId, version: reply.version, events };
+  }
+
+  /**
+   * The aggregate's current state, read from its owner's local store (never by
+   * scanning the events topic). Sees every command whose `execute` has resolved.
+   *
+   * @throws {@link AggregateNotFoundError} if it does not exist.
+   */
+  async load<T extends AggregateRoot>(aggregateClass: Constructor<T>, aggregateId: string): Promise<T> {
+    const model = this.modelOf(aggregateClass);
+    const reply = await this.request(`load ${model.type}`, randomUUID(), aggregateId, {
+      value: null,
+      headers: { [HEADER.request]: 'load', [HEADER.aggregateType]: model.type },
+    });
+    return model.fromSnapshot(reply.snapshot!.state, reply.snapshot!.version);
+  }
+
+  /**
+   * Erases an aggregate (for example on a GDPR request): its owner writes a
+   * tombstone for each of its event keys and for its snapshot, so compaction
+   * removes them; nothing of other aggregates is touched.
+   */
+  async eraseAggregate<T extends AggregateRoot>(aggregateClass: Constructor<T>, aggregateId: string): Promise<void> {
+    const model = this.modelOf(aggregateClass);
+    await this.request(`erase ${model.type}`, randomUUID(), aggregateId, {
+      value: null,
+      headers: { [HEADER.request]: 'erase', [HEADER.aggregateType]: model.type },
+    });
+  }
+
+  private modelOf<T extends AggregateRoot>(aggregateClass: Constructor<T>) {
+    const model = this.domain.modelOfClass(aggregateClass);
+    if (!model) throw new InvalidOptionError(`${aggregateClass.name} is not registered with this KafkaCommandBus; add it to \`aggregates\``);
+    return model;
+  }
+
+  private async request(
+    what: string,
+    commandId: string,
+    aggregateId: string,
+    message: { value: string | null; headers: Record<string, string> },
+  ): Promise<Extract<CommandReply, { status: 'ok' }>> {
+    if (!this.producer) throw new InvalidOptionError('KafkaCommandBus is not started; call start() first');
+    let timer: NodeJS.Timeout | undefined;
+    const replied = new Promise<CommandReply>((resolve, reject) => {
+      this.pending.set(commandId, { resolve });
+      timer = setTimeout(() => reject(new CommandTimeoutError(commandId, what, this.options.commandTimeoutMs)), this.options.commandTimeoutMs);
+    });
+    try {
+      await this.producer
+        .send({
+          topic: this.layout.commands,
+          acks: -1,
+          messages: [
+            {
+              key: aggregateId,
+              partition: partitionForKey(aggregateId, this.options.partitions),
+              value: message.value,
+              headers: { ...message.headers, [HEADER.commandId]: commandId, [HEADER.replyTo]: this.clientId },
+            },
+          ],
+        })
+        .catch((error) => {
+          throw toTributaryError(error, { operation: `sending ${what}`, topic: this.layout.commands });
+        });
+      const reply = await replied;
+      if (reply.status === 'error') throw this.reviver.revive(reply.error);
+      return reply;
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(commandId);
+    }
+  }
+}
