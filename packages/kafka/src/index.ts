@@ -18,7 +18,7 @@ export type { AggregateSnapshot, PartitionStateStore } from './partition-state-s
 export type { ProcessorEventName, ProcessorEvents } from './instrumentation';
 export { TopicLayout } from './topic-layout';
 export type { TopicKind, TopicLayoutOptions, TopicSpec } from './topic-layout';
-export { connectAdmin, provisionTopics, startupClientConfig } from './topic-provisioner';
+export { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, provisionTopics, startupClientConfig } from './topic-provisioner';
 export type { ProvisionTopicsOptions } from './topic-provisioner';
 export { toTributaryError } from './broker-error-map';
 export type { BrokerErrorContext } from './broker-error-map';
@@ -32,4 +32,5 @@ export {
   TopicMissingError,
   TopicWouldLoseHistoryError,
 } from './errors/kafka.errors';
+export type { TopicRetentionConfig } from './errors/kafka.errors';
 export { CommandTimeoutError, GroupJoinTimeoutError, RestoreTimeoutError } from './errors/processor.errors';
