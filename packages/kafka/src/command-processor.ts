@@ -271,13 +271,15 @@ export class CommandProcessor {
     for (let start = 0; start < pending.length; start += this.options.maxCommandsPerTransaction) {
       if (!isRunning() || isStale()) return;
       const chunk = pending.slice(start, start + this.options.maxCommandsPerTransaction);
-      await this.commit(owner, chunk);
+      // Fenced: the partition has a new owner, which decides these commands itself.
+      if (!(await this.commit(owner, chunk))) return;
       resolveOffset(chunk[chunk.length - 1].offset);
       await heartbeat();
     }
   }
 
-  private async commit(owner: PartitionOwner, chunk: KafkaMessage[]): Promise<void> {
+  /** Decides and commits one chunk; false if this processor turned out to be fenced. */
+  private async commit(owner: PartitionOwner, chunk: KafkaMessage[]): Promise<boolean> {
     const partition = owner.partition;
     const outgoing: Outgoing = { records: new Map(), overlay: new Map() };
     for (const message of chunk) await this.decide(owner, message, outgoing);
@@ -313,7 +315,7 @@ export class CommandProcessor {
       if (mapped instanceof ProducerFencedError) {
         this.fenced.add(partition);
         await this.release(partition, 'fenced');
-        return;
+        return false;
       }
       // Drop the producer: after a failed commit or abort it may be wedged.
       await this.release(partition, 'rebalance');
@@ -326,6 +328,7 @@ export class CommandProcessor {
       else owner.store.delete(aggregateType, aggregateId);
     }
     owner.nextOffset = BigInt(nextCommandOffset);
+    return true;
   }
 
   /** Decides one request and adds its records (events, snapshot, reply) to the transaction. */

@@ -17,7 +17,6 @@
  * interleaving of commands with the kills still depends on timing, which is why
  * every assertion compares with the serial model instead of fixed numbers).
  */
-import { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { CommandProcessor, CommandTimeoutError, HEADER, KafkaCommandBus, ProcessorEventName } from '@tributary/kafka';
 import { createKafka, kafkaBrokers, uniqueName } from '../../../test-support/integration';
@@ -53,7 +52,6 @@ const senderCount = 8;
 describe('Crash recovery of command processors killed with SIGKILL', function () {
   this.timeout(200_000);
   const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 0x7fffffff) + 1);
-  const random = seededRandom(seed);
   const running: WorkerProcess[] = [];
 
   before(() => console.log(`      crash-recovery seed ${seed} (replay the kill points with CRASH_SEED=${seed})`));
@@ -62,7 +60,7 @@ describe('Crash recovery of command processors killed with SIGKILL', function ()
   });
 
   it('Crash before commit: read_committed readers never see a killed transaction, and nothing is lost or doubled', async () => {
-    const run = await crashRounds({ killOn: 'processor.transaction-sent', rounds: 20, random, workloadSeed: seed, running });
+    const run = await crashRounds({ killOn: 'processor.transaction-sent', rounds: 20, random: seededRandom(seed), workloadSeed: seed, running });
     verifyRun(run);
 
     // The kill hit between send and commit every round: the worker died of
@@ -93,7 +91,7 @@ describe('Crash recovery of command processors killed with SIGKILL', function ()
   });
 
   it('Crash after commit: no duplicate after the restart, and the state is correct', async () => {
-    const run = await crashRounds({ killOn: 'processor.transaction-committed', rounds: 4, random, workloadSeed: seed + 1, running });
+    const run = await crashRounds({ killOn: 'processor.transaction-committed', rounds: 4, random: seededRandom(seed + 1), workloadSeed: seed + 1, running });
     verifyRun(run);
     // The killed transactions were committed: all their commands' events are
     // there exactly once (verifyRun), and nobody processed them again, which
@@ -177,7 +175,7 @@ async function crashRounds(options: {
         KILL_AT: String(killAt),
       });
       options.running.push(worker);
-      const exit = await within(exitedAndRead(worker), 60_000, () => {
+      const exit = await within(worker.exited, 60_000, () => {
         worker.kill();
         return new Error(`round ${round}: worker ${worker.pid} did not reach ${options.killOn} #${killAt} in 60 s; last reports: ${JSON.stringify(worker.reports.slice(-5))}`);
       });
@@ -317,19 +315,6 @@ class Senders {
       this.outcomes.push({ commandId, outcome });
     }
   }
-}
-
-/**
- * The worker's exit, once its stdout is also fully read. WorkerProcess.exited
- * resolves on the child's 'exit' event, which Node may emit while stdout still
- * holds unread lines, so its last report (the kill point) could be missing.
- * The child is private to WorkerProcess; reaching for its stdout here avoids
- * changing that shared helper (see the report for the proposed fix there).
- */
-function exitedAndRead(worker: WorkerProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const stdout = (worker as unknown as { child: ChildProcess }).child.stdout!;
-  const closed = stdout.closed ? Promise.resolve() : new Promise<void>((resolve) => stdout.once('close', () => resolve()));
-  return Promise.all([worker.exited, closed]).then(([exit]) => exit);
 }
 
 /** xorshift32, seeded: the kill points of a run can be replayed. */

@@ -44,7 +44,8 @@ export class WorkerProcess {
       }
     });
     this.child.stderr!.on('data', (chunk) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': 'exit' can fire while stdout still holds the last reports.
+    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
   }
 
   get pid(): number {
