@@ -11,12 +11,13 @@ import {
   InvalidOptionError,
   MissingCommandHandlerError,
   MissingTargetAggregateIdError,
+  NewEvent,
   WrongExpectedVersionError,
 } from '@tributary/core';
-import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, logLevel } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer, RecordMetadata, logLevel } from 'kafkajs';
 import { ProducerFencedError } from './errors/kafka.errors';
 import { toTributaryError } from './broker-error-map';
-import { CommandReply, replyError } from './command-reply';
+import { CommandReply, ReplyEvent, replyError } from './command-reply';
 import { Instrumentation, ProcessorEventName, ProcessorEvents } from './instrumentation';
 import { KafkaConnectionOptions, ResolvedConnectionOptions, resolveConnectionOptions } from './kafka-options';
 import { partitionForKey } from './murmur2';
@@ -39,10 +40,12 @@ export interface CommandProcessorOptions extends KafkaConnectionOptions {
   readonly restoreTimeoutMs?: number;
   /** Consumer group session timeout: how soon a dead processor's partitions move. Defaults to 10 000 ms. */
   readonly sessionTimeoutMs?: number;
+  /** Plain event stream types served through the EventStore seam ({@link KafkaEventStore}), besides the aggregates. */
+  readonly streams?: readonly string[];
 }
 
 /** Requests the processor serves besides commands. */
-export type ProcessorRequest = 'command' | 'load' | 'erase';
+export type ProcessorRequest = 'command' | 'load' | 'erase' | 'append';
 
 interface PartitionOwner {
   readonly partition: number;
@@ -52,8 +55,13 @@ interface PartitionOwner {
 }
 
 interface Outgoing {
+  /** Event records by topic, sent first so their offsets are known when the snapshots are written. */
+  readonly events: Map<string, Message[]>;
+  /** Everything else: snapshots, replies, the checkpoint. */
   readonly records: Map<string, Message[]>;
   readonly overlay: Map<string, AggregateSnapshot | null>;
+  /** Streams that start in this transaction: where their first event sits in `events`. */
+  readonly firstEvents: Map<string, { topic: string; index: number }>;
 }
 
 /**
@@ -84,6 +92,7 @@ export class CommandProcessor {
   private readonly kafka: Kafka;
   private readonly owners = new Map<number, Promise<PartitionOwner | undefined>>();
   private readonly fenced = new Set<number>();
+  private readonly streamTypes: ReadonlySet<string>;
   private assigned = new Set<number>();
   private admin?: Admin;
   private consumer?: Consumer;
@@ -102,7 +111,9 @@ export class CommandProcessor {
       stateStore: options.stateStore ?? (() => new InMemoryPartitionStateStore()),
       restoreTimeoutMs: options.restoreTimeoutMs ?? 60_000,
       sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      streams: options.streams ?? [],
     };
+    this.streamTypes = new Set(this.options.streams);
     this.domain = new DomainModel(connection.aggregates);
     this.commands = commandRegistryFor(this.domain, 'CommandProcessor');
     this.layout = new TopicLayout({ app: connection.app, partitions: connection.partitions });
@@ -130,7 +141,7 @@ export class CommandProcessor {
     if (this.running) throw new InvalidOptionError('CommandProcessor is already started');
     const { startupTimeoutMs } = this.options;
     this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, startupTimeoutMs);
-    await provisionTopics(this.admin, this.layout, this.domain.models.map((model) => model.type), { create: this.options.createTopics });
+    await provisionTopics(this.admin, this.layout, this.streamTypeNames(), { create: this.options.createTopics });
 
     const consumer = this.kafka.consumer({
       groupId: this.layout.commandGroupId,
@@ -175,6 +186,11 @@ export class CommandProcessor {
     const owner = await this.owners.get(partitionForKey(aggregateId, this.options.partitions));
     const snapshot = owner?.store.get(model.type, aggregateId);
     return snapshot ? model.fromSnapshot(snapshot.state, snapshot.version) : undefined;
+  }
+
+  /** Every stream type this processor writes: its aggregates' and its plain streams'. */
+  private streamTypeNames(): string[] {
+    return [...new Set([...this.domain.models.map((model) => model.type), ...this.streamTypes])];
   }
 
   private onAssignment(partitions: number[]): void {
@@ -225,7 +241,7 @@ export class CommandProcessor {
       admin: this.admin!,
       app: this.options.app,
       partition,
-      snapshotTopics: this.domain.models.map((model) => this.layout.snapshots(model.type)),
+      snapshotTopics: this.streamTypeNames().map((type) => this.layout.snapshots(type)),
       checkpointTopic: this.layout.checkpoints,
       store,
       timeoutMs: this.options.restoreTimeoutMs,
@@ -281,10 +297,10 @@ export class CommandProcessor {
   /** Decides and commits one chunk; false if this processor turned out to be fenced. */
   private async commit(owner: PartitionOwner, chunk: KafkaMessage[]): Promise<boolean> {
     const partition = owner.partition;
-    const outgoing: Outgoing = { records: new Map(), overlay: new Map() };
+    const outgoing: Outgoing = { events: new Map(), records: new Map(), overlay: new Map(), firstEvents: new Map() };
     for (const message of chunk) await this.decide(owner, message, outgoing);
     const nextCommandOffset = (BigInt(chunk[chunk.length - 1].offset) + 1n).toString();
-    add(outgoing, this.layout.checkpoints, {
+    add(outgoing.records, this.layout.checkpoints, {
       key: String(partition),
       partition,
       value: JSON.stringify({ nextCommandOffset }),
@@ -293,6 +309,14 @@ export class CommandProcessor {
     let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       transaction = await owner.producer.transaction();
+      if (outgoing.events.size > 0) {
+        const sent = await transaction.sendBatch({
+          acks: -1,
+          topicMessages: [...outgoing.events].map(([topic, messages]) => ({ topic, messages })),
+        });
+        this.noteFirstOffsets(outgoing, sent);
+      }
+      this.addSnapshots(outgoing, partition);
       await transaction.sendBatch({
         acks: -1,
         topicMessages: [...outgoing.records].map(([topic, messages]) => ({ topic, messages })),
@@ -342,12 +366,12 @@ export class CommandProcessor {
       reply =
         request === 'command'
           ? await this.handleCommand(owner, message, commandId, outgoing)
-          : this.handleAggregateRequest(request, owner, message, commandId, outgoing);
+          : await this.handleStreamRequest(request, owner, message, commandId, outgoing);
     } catch (error) {
       reply = { commandId, status: 'error', error: replyError(error) };
     }
     if (replyTo) {
-      add(outgoing, this.layout.replies, {
+      add(outgoing.records, this.layout.replies, {
         key: replyTo,
         partition: partitionForKey(replyTo, this.options.partitions),
         value: JSON.stringify(reply),
@@ -411,7 +435,8 @@ export class CommandProcessor {
       const payload = this.domain.eventRegistry.toData(event);
       const topic = this.layout.events(model.type);
       const value = await this.options.serializer.serialize(payload, { topic, type: envelope.type, schemaVersion: envelope.schemaVersion });
-      add(outgoing, topic, {
+      if (envelope.sequence === 1) outgoing.firstEvents.set(`${model.type}\u0000${aggregateId}`, { topic, index: outgoing.events.get(topic)?.length ?? 0 });
+      add(outgoing.events, topic, {
         key: `${aggregateId}:${envelope.sequence}`,
         partition,
         value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
@@ -420,29 +445,80 @@ export class CommandProcessor {
       replyEvents.push({ eventId: envelope.eventId, type: envelope.type, schemaVersion: envelope.schemaVersion, sequence: envelope.sequence, occurredAt: occurredAt.toISOString(), payload });
     }
     if (events.length > 0) {
-      this.writeSnapshot(outgoing, model, aggregateId, partition, { version: base + events.length, state: model.toSnapshot(aggregate) });
+      this.writeSnapshot(outgoing, model, aggregateId, {
+        version: base + events.length,
+        state: model.toSnapshot(aggregate),
+        ...(current?.firstOffset === undefined ? {} : { firstOffset: current.firstOffset }),
+      });
     }
     return { commandId, status: 'ok', aggregateType: model.type, aggregateId, version: base + events.length, events: replyEvents };
   }
 
-  /** `load` answers with the snapshot; `erase` tombstones every event key and the snapshot. */
-  private handleAggregateRequest(request: ProcessorRequest, owner: PartitionOwner, message: KafkaMessage, commandId: string, outgoing: Outgoing): CommandReply {
-    const aggregateType = readHeader(message.headers, HEADER.aggregateType) ?? '';
-    const aggregateId = message.key?.toString('utf8') ?? '';
-    const model = this.domain.modelOfType(aggregateType);
-    if (!model) throw new InvalidOptionError(`${request} of unknown aggregate type '${aggregateType}'; register its class with the processor`);
-    const current = this.current(owner, outgoing, model.type, aggregateId);
-    if (!current) throw new AggregateNotFoundError(model.type, aggregateId);
+  /**
+   * `load` answers with the snapshot; `erase` tombstones every event key and the
+   * snapshot; `append` writes events to a plain stream if it is at the expected
+   * version (the EventStore seam: streams declared in `streams`, not aggregates,
+   * whose appends go through their command handlers).
+   */
+  private async handleStreamRequest(request: ProcessorRequest, owner: PartitionOwner, message: KafkaMessage, commandId: string, outgoing: Outgoing): Promise<CommandReply> {
+    const streamType = readHeader(message.headers, HEADER.aggregateType) ?? '';
+    const streamId = message.key?.toString('utf8') ?? '';
+    if (!this.domain.modelOfType(streamType) && !this.streamTypes.has(streamType)) {
+      throw new InvalidOptionError(`${request} of unknown stream type '${streamType}'; register its aggregate, or list it in the processor's \`streams\``);
+    }
+    const current = this.current(owner, outgoing, streamType, streamId);
+    if (request === 'append') return this.append(owner, message, commandId, outgoing, streamType, streamId, current);
+    if (!current) throw new AggregateNotFoundError(streamType, streamId);
     if (request === 'load') {
-      return { commandId, status: 'ok', aggregateType, aggregateId, version: current.version, events: [], snapshot: current };
+      return { commandId, status: 'ok', aggregateType: streamType, aggregateId: streamId, version: current.version, events: [], snapshot: current };
     }
     if (request !== 'erase') throw new InvalidOptionError(`Unknown request '${request}'`);
-    const partition = owner.partition;
     for (let sequence = 1; sequence <= current.version; sequence += 1) {
-      add(outgoing, this.layout.events(model.type), { key: `${aggregateId}:${sequence}`, partition, value: null });
+      add(outgoing.events, this.layout.events(streamType), { key: `${streamId}:${sequence}`, partition: owner.partition, value: null });
     }
-    this.writeSnapshot(outgoing, model, aggregateId, partition, null);
-    return { commandId, status: 'ok', aggregateType, aggregateId, version: 0, events: [] };
+    outgoing.overlay.set(`${streamType}\u0000${streamId}`, null);
+    return { commandId, status: 'ok', aggregateType: streamType, aggregateId: streamId, version: 0, events: [] };
+  }
+
+  private async append(
+    owner: PartitionOwner,
+    message: KafkaMessage,
+    commandId: string,
+    outgoing: Outgoing,
+    streamType: string,
+    streamId: string,
+    current: AggregateSnapshot | undefined,
+  ): Promise<CommandReply> {
+    if (!this.streamTypes.has(streamType)) {
+      throw new InvalidOptionError(`${streamType} is an aggregate: change it with commands, not raw appends`);
+    }
+    const expected = Number(readHeader(message.headers, HEADER.expectedVersion));
+    const actual = current?.version ?? 0;
+    if (expected !== actual) throw new WrongExpectedVersionError(streamType, streamId, expected, actual);
+    const events = JSON.parse(message.value?.toString('utf8') ?? '[]') as Array<Omit<NewEvent, 'occurredAt'> & { occurredAt: string }>;
+    const topic = this.layout.events(streamType);
+    const replyEvents: ReplyEvent[] = [];
+    for (const [index, event] of events.entries()) {
+      const sequence = actual + index + 1;
+      const envelope = { ...event, aggregateType: streamType, aggregateId: streamId, sequence, occurredAt: new Date(event.occurredAt) };
+      const value = await this.options.serializer.serialize(event.payload, { topic, type: event.type, schemaVersion: event.schemaVersion });
+      if (sequence === 1) outgoing.firstEvents.set(`${streamType}\u0000${streamId}`, { topic, index: outgoing.events.get(topic)?.length ?? 0 });
+      add(outgoing.events, topic, {
+        key: `${streamId}:${sequence}`,
+        partition: owner.partition,
+        value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+        headers: envelopeHeaders(envelope, this.options.serializer.contentType),
+      });
+      replyEvents.push({ eventId: event.eventId, type: event.type, schemaVersion: event.schemaVersion, sequence, occurredAt: event.occurredAt, payload: event.payload });
+    }
+    if (events.length > 0) {
+      outgoing.overlay.set(`${streamType}\u0000${streamId}`, {
+        version: actual + events.length,
+        state: {},
+        ...(current?.firstOffset === undefined ? {} : { firstOffset: current.firstOffset }),
+      });
+    }
+    return { commandId, status: 'ok', aggregateType: streamType, aggregateId: streamId, version: actual + events.length, events: replyEvents };
   }
 
   private current(owner: PartitionOwner, outgoing: Outgoing, aggregateType: string, aggregateId: string): AggregateSnapshot | undefined {
@@ -450,15 +526,32 @@ export class CommandProcessor {
     return outgoing.overlay.has(key) ? outgoing.overlay.get(key) ?? undefined : owner.store.get(aggregateType, aggregateId);
   }
 
-  private writeSnapshot(outgoing: Outgoing, model: AggregateModel, aggregateId: string, partition: number, snapshot: AggregateSnapshot | null): void {
+  private writeSnapshot(outgoing: Outgoing, model: AggregateModel, aggregateId: string, snapshot: AggregateSnapshot | null): void {
     outgoing.overlay.set(`${model.type}\u0000${aggregateId}`, snapshot);
-    add(outgoing, this.layout.snapshots(model.type), {
-      key: aggregateId,
-      partition,
-      value: snapshot === null ? null : JSON.stringify(snapshot),
-      headers: { [HEADER.aggregateType]: model.type },
-    });
   }
+
+  /** Every event of one partition's topic goes in one record batch, so offsets follow the batch's base offset. */
+  private noteFirstOffsets(outgoing: Outgoing, sent: RecordMetadata[]): void {
+    const bases = new Map(sent.map((metadata) => [metadata.topicName, BigInt(metadata.baseOffset ?? '-1')]));
+    for (const [key, { topic, index }] of outgoing.firstEvents) {
+      const snapshot = outgoing.overlay.get(key);
+      const base = bases.get(topic);
+      if (snapshot && base !== undefined && base >= 0n) outgoing.overlay.set(key, { ...snapshot, firstOffset: (base + BigInt(index)).toString() });
+    }
+  }
+
+  private addSnapshots(outgoing: Outgoing, partition: number): void {
+    for (const [key, snapshot] of outgoing.overlay) {
+      const [aggregateType, aggregateId] = key.split('\u0000');
+      add(outgoing.records, this.layout.snapshots(aggregateType), {
+        key: aggregateId,
+        partition,
+        value: snapshot === null ? null : JSON.stringify(snapshot),
+        headers: { [HEADER.aggregateType]: aggregateType },
+      });
+    }
+  }
+
 }
 
 /** The registry of every command the domain handles; over Kafka each needs a `@Command` name and a target id. */
@@ -475,10 +568,10 @@ export function commandRegistryFor(domain: DomainModel, component: string): Comm
   return registry;
 }
 
-function add(outgoing: Outgoing, topic: string, message: Message): void {
-  const list = outgoing.records.get(topic) ?? [];
+function add(records: Map<string, Message[]>, topic: string, message: Message): void {
+  const list = records.get(topic) ?? [];
   list.push(message);
-  outgoing.records.set(topic, list);
+  records.set(topic, list);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,6 +9,8 @@
 export { CommandProcessor } from './command-processor';
 export type { CommandProcessorOptions, ProcessorRequest } from './command-processor';
 export { KafkaCommandBus } from './kafka-command-bus';
+export { KafkaEventStore } from './kafka-event-store';
+export type { KafkaEventStoreOptions } from './kafka-event-store';
 export type { KafkaCommandBusOptions, KafkaExecuteOptions } from './kafka-command-bus';
 export type { KafkaConnectionOptions } from './kafka-options';
 export { CommandFailedError } from './command-reply';
@@ -33,4 +35,4 @@ export {
   TopicWouldLoseHistoryError,
 } from './errors/kafka.errors';
 export type { TopicRetentionConfig } from './errors/kafka.errors';
-export { CommandTimeoutError, GroupJoinTimeoutError, RestoreTimeoutError } from './errors/processor.errors';
+export { CommandTimeoutError, GroupJoinTimeoutError, ReadTimeoutError, RestoreTimeoutError } from './errors/processor.errors';

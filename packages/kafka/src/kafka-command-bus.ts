@@ -86,14 +86,13 @@ export class KafkaCommandBus {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
 
-    // Our replies land on one partition, keyed by our id. Start that partition's
-    // reading at its current end, set before joining, so no reply can slip in
-    // between sending a command and the consumer finding its position.
+    // Our replies land on one partition, keyed by our id. Reading starts at that
+    // partition's end as it is now, before we send anything, so none of our
+    // replies can be missed; earlier records are never ours.
     const partition = partitionForKey(this.clientId, this.options.partitions);
     const groupId = `${this.options.app}-replies-${this.clientId}`;
     const offsets = await this.admin.fetchTopicOffsets(this.layout.replies);
     const end = offsets.find((entry) => entry.partition === partition)!.high;
-    await this.admin.setOffsets({ groupId, topic: this.layout.replies, partitions: [{ partition, offset: end }] });
 
     const consumer = this.kafka.consumer({
       groupId,
@@ -105,7 +104,7 @@ export class KafkaCommandBus {
     this.consumer = consumer;
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
-    await consumer.subscribe({ topic: this.layout.replies });
+    await consumer.subscribe({ topic: this.layout.replies, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
@@ -114,6 +113,8 @@ export class KafkaCommandBus {
         this.pending.get(reply.commandId)?.resolve(reply);
       },
     });
+    // admin.setOffsets would run a consumer of its own for seconds; a seek right after run is applied at the next fetch.
+    consumer.seek({ topic: this.layout.replies, partition, offset: end });
     await withTimeout(joined, startupTimeoutMs * 3, () => new GroupJoinTimeoutError(groupId, startupTimeoutMs * 3));
   }
 
@@ -200,7 +201,11 @@ export class KafkaCommandBus {
     return model;
   }
 
-  private async request(
+  /**
+   * Sends one request to the owner of `aggregateId`'s partition and waits for its
+   * committed reply. @internal Used by {@link KafkaEventStore}.
+   */
+  async request(
     what: string,
     commandId: string,
     aggregateId: string,

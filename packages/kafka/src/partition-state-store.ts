@@ -6,6 +6,8 @@ export interface AggregateSnapshot {
   readonly version: number;
   /** The aggregate's fields, as JSON-safe data. */
   readonly state: EventData;
+  /** Offset of the stream's first event in its events topic partition: where reading its history starts. */
+  readonly firstOffset?: string;
 }
 
 /**

@@ -17,7 +17,8 @@ const FAST_COMPACTION = {
 describe('erasing an aggregate', function () {
   this.timeout(120_000);
   const app = uniqueName('erasure');
-  const brokers = kafkaBrokers();
+  // Read when the tests run: the services are started after the suites are defined.
+  const brokers = (): string[] => kafkaBrokers();
   // One partition, so the neighbours' writes roll the segment holding the erased records.
   const partitions = 1;
   let processor: CommandProcessor;
@@ -31,9 +32,9 @@ describe('erasing an aggregate', function () {
       await createTopic(admin, topic, { partitions, config: FAST_COMPACTION });
     }
     await admin.disconnect();
-    processor = new CommandProcessor({ app, brokers, aggregates: [Account], partitions });
+    processor = new CommandProcessor({ app, brokers: brokers(), aggregates: [Account], partitions });
     await processor.start();
-    bus = new KafkaCommandBus({ app, brokers, aggregates: [Account], partitions, domainErrors: [InsufficientFundsError] });
+    bus = new KafkaCommandBus({ app, brokers: brokers(), aggregates: [Account], partitions, domainErrors: [InsufficientFundsError] });
     await bus.start();
   });
 

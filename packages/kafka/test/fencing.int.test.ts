@@ -11,7 +11,8 @@ import { WorkerProcess } from './support/worker-process';
 describe('fencing a zombie processor', function () {
   this.timeout(120_000);
   const app = uniqueName('fencing');
-  const brokers = kafkaBrokers();
+  // Read when the tests run: the services are started after the suites are defined.
+  const brokers = (): string[] => kafkaBrokers();
   let zombie: WorkerProcess | undefined;
   let successor: CommandProcessor | undefined;
   let bus: KafkaCommandBus | undefined;
@@ -33,14 +34,14 @@ describe('fencing a zombie processor', function () {
       BLOCK_MS: '12000',
     });
     await zombie.waitFor('ready');
-    bus = new KafkaCommandBus({ app, brokers, aggregates: [Account], partitions: 1, domainErrors: [InsufficientFundsError], commandTimeoutMs: 60_000 });
+    bus = new KafkaCommandBus({ app, brokers: brokers(), aggregates: [Account], partitions: 1, domainErrors: [InsufficientFundsError], commandTimeoutMs: 60_000 });
     await bus.start();
     await bus.execute(new OpenAccount('z-1', 'zed'));
 
     const deposit = bus.execute(new Deposit('z-1', 25), { commandId: 'deposit-once' });
     await zombie.waitFor('blocking');
 
-    successor = new CommandProcessor({ app, brokers, aggregates: [Account], partitions: 1, sessionTimeoutMs: 2000 });
+    successor = new CommandProcessor({ app, brokers: brokers(), aggregates: [Account], partitions: 1, sessionTimeoutMs: 2000 });
     await successor.start();
     const result = await deposit;
     expect(result.version, 'the successor decided the deposit').to.equal(2);

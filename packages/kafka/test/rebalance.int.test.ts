@@ -27,7 +27,8 @@ describe('Rebalance while commands flow', function () {
   const app = uniqueName('rebalance');
   const partitions = 4;
   const accounts = accountIds(10);
-  const options = { app, brokers: kafkaBrokers(), aggregates: [Account], partitions, sessionTimeoutMs: 3000 };
+  // A getter: the services are started after the suites are defined.
+  const options = { app, get brokers() { return kafkaBrokers(); }, aggregates: [Account], partitions, sessionTimeoutMs: 3000 };
   const processors: CommandProcessor[] = [];
   let bus: KafkaCommandBus;
 

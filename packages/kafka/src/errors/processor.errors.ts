@@ -42,3 +42,14 @@ export class CommandTimeoutError extends TributaryError {
     );
   }
 }
+
+/** Reading a partition did not reach its end in time. */
+export class ReadTimeoutError extends TributaryError {
+  static readonly code = 'READ_TIMEOUT';
+  constructor(topic: string, partition: number, waitedMs: number) {
+    super(`Reading ${topic} partition ${partition} did not reach its end within ${waitedMs} ms; raise readTimeoutMs or check the broker`, {
+      code: ReadTimeoutError.code,
+      retriable: true,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import {
+  AggregateNotFoundError,
+  EventData,
+  EventEnvelope,
+  EventStore,
+  InvalidOptionError,
+  JsonSerializer,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Serializer,
+  StoredEvent,
+  StreamId,
+} from '@tributary/core';
+import { randomUUID } from 'node:crypto';
+import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { KafkaCommandBus, KafkaCommandBusOptions } from './kafka-command-bus';
+import { partitionForKey } from './murmur2';
+import { readPartition } from './partition-reader';
+import { HEADER, envelopeFromHeaders, readHeader } from './record-headers';
+import { connectAdmin } from './topic-provisioner';
+
+/** Options of {@link KafkaEventStore}. */
+export interface KafkaEventStoreOptions extends KafkaCommandBusOptions {
+  /** Plain stream types this store appends to; the processors must list them in their `streams` too. */
+  readonly streams?: readonly string[];
+  /** Bound on one read of a partition. Defaults to 30 000 ms. */
+  readonly readTimeoutMs?: number;
+}
+
+/**
+ * The {@link EventStore} seam on Kafka, for code written against it (and its
+ * contract suite): appends go to the owner of the stream's partition, which
+ * checks the expected version and writes them in a transaction, as it does for
+ * commands; reads start at the stream's first event, found in its snapshot,
+ * never at the start of the partition.
+ *
+ * Positions in {@link KafkaEventStore.readAll} are offsets + 1 within one
+ * partition: Kafka orders events within a partition, not across partitions.
+ */
+export class KafkaEventStore implements EventStore {
+  private readonly bus: KafkaCommandBus;
+  private readonly kafka: Kafka;
+  private readonly streamTypes: string[];
+  private readonly readTimeoutMs: number;
+  private readonly serializer: Serializer;
+  private admin?: Admin;
+
+  constructor(private readonly options: KafkaEventStoreOptions) {
+    this.bus = new KafkaCommandBus(options);
+    this.streamTypes = [...new Set([...this.bus.domain.models.map((model) => model.type), ...(options.streams ?? [])])];
+    this.readTimeoutMs = options.readTimeoutMs ?? 30_000;
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.kafka = new Kafka({ logLevel: logLevel.NOTHING, ...options.kafkaConfig, brokers: [...options.brokers] });
+  }
+
+  async start(): Promise<void> {
+    await this.bus.start();
+    this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, this.options.startupTimeoutMs ?? 10_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.bus.stop();
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  async appendToStream(stream: StreamId, expectedVersion: number, events: readonly NewEvent[]): Promise<EventEnvelope<EventData>[]> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new InvalidOptionError(`expectedVersion must be an integer of 0 or more (0 for a new stream), got ${expectedVersion}`);
+    }
+    const reply = await this.bus.request(`append to ${stream.aggregateType} '${stream.aggregateId}'`, randomUUID(), stream.aggregateId, {
+      value: JSON.stringify(events.map((event) => ({ ...event, occurredAt: event.occurredAt.toISOString() }))),
+      headers: { [HEADER.request]: 'append', [HEADER.aggregateType]: stream.aggregateType, [HEADER.expectedVersion]: String(expectedVersion) },
+    });
+    return reply.events.map((event, index) => ({
+      ...events[index],
+      aggregateType: stream.aggregateType,
+      aggregateId: stream.aggregateId,
+      sequence: event.sequence,
+      metadata: { ...events[index].metadata },
+      payload: event.payload,
+    }));
+  }
+
+  async readStream(stream: StreamId, options: ReadStreamOptions = {}): Promise<EventEnvelope<EventData>[]> {
+    let snapshot;
+    try {
+      snapshot = (await this.bus.request(`read ${stream.aggregateType} '${stream.aggregateId}'`, randomUUID(), stream.aggregateId, {
+        value: null,
+        headers: { [HEADER.request]: 'load', [HEADER.aggregateType]: stream.aggregateType },
+      })).snapshot!;
+    } catch (error) {
+      if (error instanceof AggregateNotFoundError) return [];
+      throw error;
+    }
+    const from = Math.max(1, options.fromSequence ?? 1);
+    const to = Math.min(snapshot.version, options.toSequence ?? snapshot.version);
+    if (from > to) return [];
+    const prefix = `${stream.aggregateId}:`;
+    const topic = this.bus.layout.events(stream.aggregateType);
+    const records = await readPartition({
+      kafka: this.kafka,
+      admin: this.admin!,
+      groupPrefix: this.options.app,
+      topic,
+      partition: partitionForKey(stream.aggregateId, this.bus.layout.partitions),
+      // Streams written before snapshots recorded their first offset are read from the partition's start.
+      fromOffset: snapshot.firstOffset ?? '0',
+      accept: (message) => message.value !== null && (message.key?.toString('utf8').startsWith(prefix) ?? false),
+      enough: (kept) => kept.length >= to,
+      timeoutMs: this.readTimeoutMs,
+    });
+    const events = await Promise.all(records.map((record) => this.decode(topic, record)));
+    return events.filter((event) => event.sequence >= from && event.sequence <= to);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const fromOffset = String(Math.max(0, (options.fromPosition ?? 1) - 1));
+    for (const type of this.streamTypes) {
+      const topic = this.bus.layout.events(type);
+      for (let partition = 0; partition < this.bus.layout.partitions; partition += 1) {
+        const records = await readPartition({
+          kafka: this.kafka,
+          admin: this.admin!,
+          groupPrefix: this.options.app,
+          topic,
+          partition,
+          fromOffset,
+          accept: (message) => message.value !== null,
+          timeoutMs: this.readTimeoutMs,
+        });
+        for (const record of records) yield { ...(await this.decode(topic, record)), position: Number(record.offset) + 1 };
+      }
+    }
+  }
+
+  private async decode(topic: string, record: KafkaMessage): Promise<EventEnvelope<EventData>> {
+    const type = readHeader(record.headers, HEADER.type) ?? '';
+    const schemaVersion = Number(readHeader(record.headers, HEADER.schemaVersion) ?? '1');
+    const payload = await this.serializer.deserialize(record.value!, { topic, type, schemaVersion });
+    return envelopeFromHeaders(record.headers, payload);
+  }
+}
