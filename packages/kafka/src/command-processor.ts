@@ -309,18 +309,17 @@ export class CommandProcessor {
     let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       transaction = await owner.producer.transaction();
-      if (outgoing.events.size > 0) {
-        const sent = await transaction.sendBatch({
-          acks: -1,
-          topicMessages: [...outgoing.events].map(([topic, messages]) => ({ topic, messages })),
-        });
-        this.noteFirstOffsets(outgoing, sent);
+      const topicMessages = (records: Map<string, Message[]>) => [...records].map(([topic, messages]) => ({ topic, messages }));
+      if (outgoing.firstEvents.size > 0) {
+        // A stream starts here: its snapshot must record where its first event
+        // landed, which only the broker's answer to the events' send tells.
+        this.noteFirstOffsets(outgoing, await transaction.sendBatch({ acks: -1, topicMessages: topicMessages(outgoing.events) }));
+        this.addSnapshots(outgoing, partition);
+        await transaction.sendBatch({ acks: -1, topicMessages: topicMessages(outgoing.records) });
+      } else {
+        this.addSnapshots(outgoing, partition);
+        await transaction.sendBatch({ acks: -1, topicMessages: [...topicMessages(outgoing.events), ...topicMessages(outgoing.records)] });
       }
-      this.addSnapshots(outgoing, partition);
-      await transaction.sendBatch({
-        acks: -1,
-        topicMessages: [...outgoing.records].map(([topic, messages]) => ({ topic, messages })),
-      });
       await transaction.sendOffsets({
         consumerGroupId: this.layout.commandGroupId,
         topics: [{ topic: this.layout.commands, partitions: [{ partition, offset: nextCommandOffset }] }],

@@ -21,6 +21,7 @@ import { exactlyPartition } from './partition-restorer';
 import { HEADER, metadataHeaders } from './record-headers';
 import { connectAdmin } from './topic-provisioner';
 import { TopicLayout } from './topic-layout';
+import { fetchTopicOffsets } from './topic-offsets';
 
 /** Options of {@link KafkaCommandBus}. */
 export interface KafkaCommandBusOptions extends KafkaConnectionOptions {
@@ -91,7 +92,7 @@ export class KafkaCommandBus {
     // replies can be missed; earlier records are never ours.
     const partition = partitionForKey(this.clientId, this.options.partitions);
     const groupId = `${this.options.app}-replies-${this.clientId}`;
-    const offsets = await this.admin.fetchTopicOffsets(this.layout.replies);
+    const offsets = await fetchTopicOffsets(this.admin, this.layout.replies);
     const end = offsets.find((entry) => entry.partition === partition)!.high;
 
     const consumer = this.kafka.consumer({

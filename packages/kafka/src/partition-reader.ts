@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { exactlyPartition } from './partition-restorer';
 import { ReadTimeoutError } from './errors/processor.errors';
+import { fetchTopicOffsets } from './topic-offsets';
 
 export interface PartitionReadOptions {
   readonly kafka: Kafka;
@@ -26,7 +27,7 @@ export interface PartitionReadOptions {
  */
 export async function readPartition(options: PartitionReadOptions): Promise<KafkaMessage[]> {
   const { kafka, admin, topic, partition } = options;
-  const range = (await admin.fetchTopicOffsets(topic)).find((entry) => entry.partition === partition);
+  const range = (await fetchTopicOffsets(admin, topic)).find((entry) => entry.partition === partition);
   const from = BigInt(options.fromOffset) > BigInt(range?.low ?? '0') ? BigInt(options.fromOffset) : BigInt(range?.low ?? '0');
   const end = BigInt(range?.high ?? '0') - 1n;
   const kept: KafkaMessage[] = [];
