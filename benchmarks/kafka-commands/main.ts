@@ -15,21 +15,20 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   Admin,
-  AssignerProtocol,
   Consumer,
   ConsumerConfig,
   EachBatchPayload,
   Kafka,
   KafkaConfig,
   KafkaMessage,
-  PartitionAssigner,
   Partitioners,
   Producer,
   ProducerConfig,
   RetryOptions,
   logLevel,
 } from 'kafkajs';
-import { CommandProcessor, KafkaCommandBus } from '@tributary/kafka';
+// The same stand-in for manual assignment that Tributary uses; the baseline is otherwise plain kafkajs.
+import { CommandProcessor, KafkaCommandBus, exactlyPartition } from '@tributary/kafka';
 import { Account, Deposit, OpenAccount } from '../../packages/kafka/test/support/account';
 
 const PARTITIONS = 6;
@@ -402,26 +401,6 @@ async function runPass(baseline: System, tributary: System, probe: Probe): Promi
 // Baseline: the same round trip in plain kafkajs, no framework.
 // ---------------------------------------------------------------------------
 
-/** kafkajs has no manual assignment: a one-member group that takes exactly one partition. */
-function onePartition(partition: number): PartitionAssigner {
-  return () => ({
-    name: 'BenchOnePartition',
-    version: 1,
-    async assign({ members, topics }) {
-      return members.map((member, index) => ({
-        memberId: member.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment: index === 0 ? Object.fromEntries(topics.map((topic) => [topic, [partition]])) : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return { name: 'BenchOnePartition', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
-    },
-  });
-}
 
 function joinedGroup(consumer: Consumer): Promise<void> {
   return new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -538,7 +517,7 @@ class RawBaseline implements System {
       groupId: this.clientGroup,
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      partitionAssigners: [onePartition(this.replyPartition)],
+      partitionAssigners: [exactlyPartition(this.replyPartition)],
       maxWaitTimeInMs: 10,
     });
     this.clientConsumer = client;

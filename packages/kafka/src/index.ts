@@ -26,6 +26,7 @@ export { toTributaryError } from './broker-error-map';
 export type { BrokerErrorContext } from './broker-error-map';
 export { murmur2, partitionForKey, toPositive } from './murmur2';
 export { HEADER, envelopeFromHeaders } from './record-headers';
+export { exactlyPartition } from './partition-restorer';
 export {
   BrokerUnreachableError,
   KafkaOperationError,
