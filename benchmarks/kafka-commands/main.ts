@@ -40,6 +40,8 @@ const SPREAD_AGGREGATES = 1_000;
 /** The CommandProcessor's default maxCommandsPerTransaction; the baseline chunks its batches the same way. */
 const MAX_PER_TRANSACTION = 100;
 const COMMAND_TIMEOUT_MS = 30_000;
+/** The retry the CommandProcessor gives its transactional producers; the baseline's echo producers get the same. */
+const PROCESSOR_PRODUCER_RETRY: RetryOptions = { initialRetryTime: 20, retries: 10 };
 /** kafkajs's default first retry delay. */
 const KAFKAJS_DEFAULT_RETRY_MS = 300;
 /**
@@ -480,6 +482,8 @@ class RawBaseline implements System {
         allowAutoTopicCreation: false,
         transactionTimeout: 30_000,
         createPartitioner: Partitioners.DefaultPartitioner,
+        // As the CommandProcessor's transactional producers: see its takeOver.
+        retry: PROCESSOR_PRODUCER_RETRY,
       });
       await producer.connect();
       await (await producer.transaction()).abort();

@@ -22,7 +22,8 @@ import { Instrumentation, ProcessorEventName, ProcessorEvents } from './instrume
 import { KafkaConnectionOptions, ResolvedConnectionOptions, resolveConnectionOptions } from './kafka-options';
 import { partitionForKey } from './murmur2';
 import { AggregateSnapshot, InMemoryPartitionStateStore, PartitionStateStore } from './partition-state-store';
-import { restorePartition } from './partition-restorer';
+import { restorePartition, stateCheckpoint } from './partition-restorer';
+import { FileSystemPartitionStateStore, partitionStateDirectory } from './file-system-state-store';
 import { HEADER, envelopeHeaders, readHeader, readMetadata } from './record-headers';
 import { GroupJoinTimeoutError } from './errors/processor.errors';
 import { TopicLayout } from './topic-layout';
@@ -34,8 +35,29 @@ export interface CommandProcessorOptions extends KafkaConnectionOptions {
   readonly createTopics?: boolean;
   /** Most commands committed in one transaction. Defaults to 100. */
   readonly maxCommandsPerTransaction?: number;
-  /** A fresh local state store for each partition this processor takes. Defaults to in-memory. */
+  /**
+   * A fresh local state store for each partition this processor takes, for a
+   * custom store. Defaults to {@link InMemoryPartitionStateStore}, or to a
+   * {@link FileSystemPartitionStateStore} when `stateDirectory` is set. A store
+   * with the durability hooks of {@link PartitionStateStore} (`persistedCheckpoint`,
+   * `commit`, `clear`) is reused on assignment when its persisted checkpoint is the
+   * partition's checkpoint in Kafka; otherwise it is cleared and restored from the
+   * snapshots topics. Not together with `stateDirectory`.
+   */
   readonly stateStore?: (partition: number) => PartitionStateStore;
+  /**
+   * Keep each partition's local state on local disk as well as in memory, under
+   * `<stateDirectory>/<app>/<partition>` ({@link FileSystemPartitionStateStore}),
+   * for fast restarts: a processor that gets back a partition whose state it
+   * persisted, with no command processed since by anyone, skips reading the
+   * snapshots topics. Kafka stays the source of truth: the persisted state is used
+   * only if its checkpoint is the one in Kafka, read after fencing, and else
+   * restored from the topics. Processors may share a directory: a partition's
+   * files are written by its owner, and a superseded owner cannot corrupt them.
+   * Delete it if the app's topics are deleted and recreated. Unset by default: in
+   * memory only. Not together with `stateStore`.
+   */
+  readonly stateDirectory?: string;
   /** Bound on restoring a partition's state. Defaults to 60 000 ms. */
   readonly restoreTimeoutMs?: number;
   /** Consumer group session timeout: how soon a dead processor's partitions move. Defaults to 10 000 ms. */
@@ -104,11 +126,20 @@ export class CommandProcessor {
     if (!Number.isInteger(maxCommandsPerTransaction) || maxCommandsPerTransaction < 1) {
       throw new InvalidOptionError(`CommandProcessor option maxCommandsPerTransaction must be a whole number of at least 1, got ${maxCommandsPerTransaction}`);
     }
+    if (options.stateDirectory !== undefined && (typeof options.stateDirectory !== 'string' || options.stateDirectory.length === 0 || options.stateStore)) {
+      throw new InvalidOptionError('CommandProcessor option stateDirectory must be a non-empty path, and cannot be combined with stateStore');
+    }
+    const stateDirectory = options.stateDirectory;
     this.options = {
       ...connection,
       createTopics: options.createTopics ?? true,
       maxCommandsPerTransaction,
-      stateStore: options.stateStore ?? (() => new InMemoryPartitionStateStore()),
+      stateStore:
+        options.stateStore ??
+        (stateDirectory === undefined
+          ? () => new InMemoryPartitionStateStore()
+          : (partition) => new FileSystemPartitionStateStore({ directory: partitionStateDirectory(stateDirectory, connection.app, partition) })),
+      stateDirectory: stateDirectory ?? '',
       restoreTimeoutMs: options.restoreTimeoutMs ?? 60_000,
       sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
       streams: options.streams ?? [],
@@ -223,6 +254,10 @@ export class CommandProcessor {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionTimeout: 30_000,
+      // The coordinator answers CONCURRENT_TRANSACTIONS while the previous
+      // transaction's markers are still being written (a few ms); kafkajs's default
+      // first retry after 300 ms would stall every back-to-back transaction by that much.
+      retry: { initialRetryTime: 20, retries: 10 },
     });
     try {
       await producer.connect();
@@ -235,7 +270,13 @@ export class CommandProcessor {
       await producer.disconnect().catch(() => undefined);
       throw toTributaryError(error, { operation: `taking over command partition ${partition}`, transactionalId });
     }
-    const store = this.options.stateStore(partition);
+    let store: PartitionStateStore;
+    try {
+      store = this.options.stateStore(partition);
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
     const restored = await restorePartition({
       kafka: this.kafka,
       admin: this.admin!,
@@ -254,6 +295,7 @@ export class CommandProcessor {
       aggregates: store.size,
       nextCommandOffset: restored.nextCommandOffset,
       restoreMs: Date.now() - started,
+      source: restored.source,
     }));
     return { partition, producer, store, nextOffset: BigInt(restored.nextCommandOffset) };
   }
@@ -350,6 +392,8 @@ export class CommandProcessor {
       if (snapshot) owner.store.set(aggregateType, aggregateId, snapshot);
       else owner.store.delete(aggregateType, aggregateId);
     }
+    // A durable store persists the changes with the checkpoint they reach.
+    owner.store.commit?.(stateCheckpoint(nextCommandOffset, this.streamTypeNames().map((type) => this.layout.snapshots(type))));
     owner.nextOffset = BigInt(nextCommandOffset);
     return true;
   }

@@ -17,6 +17,8 @@ export { CommandFailedError } from './command-reply';
 export type { CommandReply, ReplyError, ReplyEvent } from './command-reply';
 export { InMemoryPartitionStateStore } from './partition-state-store';
 export type { AggregateSnapshot, PartitionStateStore } from './partition-state-store';
+export { FileSystemPartitionStateStore } from './file-system-state-store';
+export type { FileSystemPartitionStateStoreOptions } from './file-system-state-store';
 export type { ProcessorEventName, ProcessorEvents } from './instrumentation';
 export { TopicLayout } from './topic-layout';
 export type { TopicKind, TopicLayoutOptions, TopicSpec } from './topic-layout';

@@ -3,7 +3,14 @@ import { InvalidOptionError } from '@tributary/core';
 /** Payloads of the command processor's instrumentation events. */
 export interface ProcessorEvents {
   /** A partition's producer fenced any previous owner and its state is restored. */
-  'processor.partition-assigned': { partition: number; aggregates: number; nextCommandOffset: string; restoreMs: number };
+  'processor.partition-assigned': {
+    partition: number;
+    aggregates: number;
+    nextCommandOffset: string;
+    restoreMs: number;
+    /** `'local'`: the state persisted on local disk was current, the snapshots topics were not read; `'topics'`: restored from them. */
+    source: 'local' | 'topics';
+  };
   /** The partition left this processor, by rebalance, fencing or stop. */
   'processor.partition-released': { partition: number; reason: 'rebalance' | 'fenced' | 'stop' };
   /** A transaction's records are sent and its offsets added; it is not committed yet. */

@@ -15,6 +15,12 @@ export interface AggregateSnapshot {
  * aggregate on it. Restored from the snapshots topic when the partition is
  * assigned, updated after each committed transaction, dropped when the
  * partition leaves. Loading an aggregate reads this store, never the events topic.
+ *
+ * A store may also be durable (see {@link FileSystemPartitionStateStore}): it then
+ * implements the three optional hooks together. Kafka stays the source of truth:
+ * the processor uses persisted state only when the checkpoint it was saved with
+ * is exactly the partition's checkpoint in Kafka, read after fencing every other
+ * writer; otherwise it clears the store and restores it from the snapshots topics.
  */
 export interface PartitionStateStore {
   get(aggregateType: string, aggregateId: string): AggregateSnapshot | undefined;
@@ -22,6 +28,23 @@ export interface PartitionStateStore {
   delete(aggregateType: string, aggregateId: string): void;
   /** Number of aggregates held. */
   readonly size: number;
+  /**
+   * Durable stores: the checkpoint given to the last {@link commit} that was made
+   * durable, as found when the store was opened; `undefined` when nothing usable
+   * is persisted. The processor treats it as opaque.
+   */
+  persistedCheckpoint?(): string | undefined;
+  /**
+   * Durable stores: makes every `set` and `delete` since the last commit durable,
+   * together with `checkpoint`, atomically: after a crash the store reopens with
+   * either the old checkpoint and state or the new ones, never a mix. Called
+   * after each committed transaction, once its changes are applied, and after a
+   * restore. Must not throw: on an I/O failure keep the state in memory, leave
+   * the persisted checkpoint behind, and try again on the next commit.
+   */
+  commit?(checkpoint: string): void;
+  /** Durable stores: forgets every snapshot, in memory and persisted, before a restore from the topics. */
+  clear?(): void;
 }
 
 /** The default {@link PartitionStateStore}: a map in this process's memory. */
@@ -42,6 +65,10 @@ export class InMemoryPartitionStateStore implements PartitionStateStore {
 
   get size(): number {
     return this.snapshots.size;
+  }
+
+  clear(): void {
+    this.snapshots.clear();
   }
 }
 
