@@ -19,7 +19,7 @@ export { exploreAggregate } from './aggregate/aggregate-explorer';
 export { DomainModel } from './aggregate/domain-model';
 export type { CommandRoute } from './aggregate/domain-model';
 export type { EventOptions } from './decorators/event.decorator';
-export type { CommandHandlerBinding } from './aggregate/aggregate-model';
+export type { CommandHandlerBinding, ReplayedEvent } from './aggregate/aggregate-model';
 export type { MessageContext } from './commands/aggregate-repository';
 export type { CommandBusOptions, CommandResult, ExecuteOptions } from './commands/command-bus';
 export type { RetryPolicy } from './commands/retry-policy';
@@ -30,7 +30,14 @@ export type { EventData, EventEnvelope, NewEvent, StoredEvent } from './events/e
 export { EventRegistry } from './events/event-registry';
 export { CommandRegistry } from './commands/command-registry';
 export { JsonSerializer, MalformedPayloadError } from './serialization/json-serializer';
-export type { SerializationContext, Serializer } from './serialization/serializer';
+export type { SerializationContext, Serializer, SerializerUsage } from './serialization/serializer';
+export { describeRecord } from './serialization/serializer';
+
+export type { EventRecord, Upcaster } from './upcasting/upcaster';
+export { defineUpcaster, isEventRecord } from './upcasting/upcaster';
+export { MAX_UPCAST_STEPS, UpcasterChain } from './upcasting/upcaster-chain';
+export type { EventPipelineOptions, RecordOrigin } from './upcasting/event-pipeline';
+export { EventPipeline } from './upcasting/event-pipeline';
 
 export type { EventStore, ReadAllOptions, ReadStreamOptions, StreamId } from './store/event-store';
 export { InMemoryEventStore } from './store/in-memory-event-store';
@@ -70,3 +77,14 @@ export {
   UnknownEventTypeError,
 } from './errors/aggregate.errors';
 export { RetriesExhaustedError } from './errors/retries-exhausted.error';
+export type { DeclaredVersions } from './errors/upcasting.errors';
+export {
+  DuplicateUpcasterError,
+  InvalidUpcastResultError,
+  MisplacedUpcasterError,
+  StaleEventClassError,
+  UnappliedEventError,
+  UpcastFailedError,
+  UpcasterGapError,
+  UpcasterLoopError,
+} from './errors/upcasting.errors';

@@ -173,6 +173,15 @@ export class CommandProcessor {
     const { startupTimeoutMs } = this.options;
     this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, startupTimeoutMs);
     await provisionTopics(this.admin, this.layout, this.streamTypeNames(), { create: this.options.createTopics });
+    try {
+      // Before taking any command: a registry-backed serializer refuses history it could not read.
+      await this.options.serializer.prepare?.({
+        topics: this.domain.models.map((model) => ({ topic: this.layout.events(model.type), eventClasses: model.eventClasses })),
+      });
+    } catch (error) {
+      await this.admin.disconnect().catch(() => undefined);
+      throw error;
+    }
 
     const consumer = this.kafka.consumer({
       groupId: this.layout.commandGroupId,

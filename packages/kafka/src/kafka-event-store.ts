@@ -11,6 +11,8 @@ import {
   Serializer,
   StoredEvent,
   StreamId,
+  Upcaster,
+  UpcasterChain,
 } from '@tributary/core';
 import { randomUUID } from 'node:crypto';
 import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
@@ -26,6 +28,13 @@ export interface KafkaEventStoreOptions extends KafkaCommandBusOptions {
   readonly streams?: readonly string[];
   /** Bound on one read of a partition. Defaults to 30 000 ms. */
   readonly readTimeoutMs?: number;
+  /**
+   * The upcasters readers will run on what this store returns. They pick the
+   * version each payload is read as (see `UpcasterChain.readerVersion`), so a
+   * serializer with schema resolution (Avro) fills added fields with their
+   * schema defaults on the way out.
+   */
+  readonly upcasters?: Iterable<Upcaster>;
 }
 
 /**
@@ -44,6 +53,7 @@ export class KafkaEventStore implements EventStore {
   private readonly streamTypes: string[];
   private readonly readTimeoutMs: number;
   private readonly serializer: Serializer;
+  private readonly chain: UpcasterChain;
   private admin?: Admin;
 
   constructor(private readonly options: KafkaEventStoreOptions) {
@@ -51,12 +61,21 @@ export class KafkaEventStore implements EventStore {
     this.streamTypes = [...new Set([...this.bus.domain.models.map((model) => model.type), ...(options.streams ?? [])])];
     this.readTimeoutMs = options.readTimeoutMs ?? 30_000;
     this.serializer = options.serializer ?? new JsonSerializer();
+    this.chain = new UpcasterChain(options.upcasters ?? [], this.bus.domain.eventRegistry);
     this.kafka = new Kafka({ logLevel: logLevel.NOTHING, ...options.kafkaConfig, brokers: [...options.brokers] });
   }
 
   async start(): Promise<void> {
     await this.bus.start();
     this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, this.options.startupTimeoutMs ?? 10_000);
+    try {
+      await this.serializer.prepare?.({
+        topics: this.bus.domain.models.map((model) => ({ topic: this.bus.layout.events(model.type), eventClasses: model.eventClasses })),
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
@@ -98,19 +117,20 @@ export class KafkaEventStore implements EventStore {
     if (from > to) return [];
     const prefix = `${stream.aggregateId}:`;
     const topic = this.bus.layout.events(stream.aggregateType);
+    const partition = partitionForKey(stream.aggregateId, this.bus.layout.partitions);
     const records = await readPartition({
       kafka: this.kafka,
       admin: this.admin!,
       groupPrefix: this.options.app,
       topic,
-      partition: partitionForKey(stream.aggregateId, this.bus.layout.partitions),
+      partition,
       // Streams written before snapshots recorded their first offset are read from the partition's start.
       fromOffset: snapshot.firstOffset ?? '0',
       accept: (message) => message.value !== null && (message.key?.toString('utf8').startsWith(prefix) ?? false),
       enough: (kept) => kept.length >= to,
       timeoutMs: this.readTimeoutMs,
     });
-    const events = await Promise.all(records.map((record) => this.decode(topic, record)));
+    const events = await Promise.all(records.map((record) => this.decode(topic, partition, record)));
     return events.filter((event) => event.sequence >= from && event.sequence <= to);
   }
 
@@ -129,15 +149,31 @@ export class KafkaEventStore implements EventStore {
           accept: (message) => message.value !== null,
           timeoutMs: this.readTimeoutMs,
         });
-        for (const record of records) yield { ...(await this.decode(topic, record)), position: Number(record.offset) + 1 };
+        for (const record of records) yield { ...(await this.decode(topic, partition, record)), position: Number(record.offset) + 1 };
       }
     }
   }
 
-  private async decode(topic: string, record: KafkaMessage): Promise<EventEnvelope<EventData>> {
+  /**
+   * The stored event, its payload read as the version the upcasting pipeline
+   * starts from (resolved by the serializer where it can), not yet upcast: the
+   * seam stays one stored event per record; readers upcast through an `EventPipeline`.
+   */
+  private async decode(topic: string, partition: number, record: KafkaMessage): Promise<EventEnvelope<EventData>> {
     const type = readHeader(record.headers, HEADER.type) ?? '';
-    const schemaVersion = Number(readHeader(record.headers, HEADER.schemaVersion) ?? '1');
-    const payload = await this.serializer.deserialize(record.value!, { topic, type, schemaVersion });
-    return envelopeFromHeaders(record.headers, payload);
+    const writtenVersion = Number(readHeader(record.headers, HEADER.schemaVersion) ?? '1');
+    const schemaVersion = this.readerVersion(type, writtenVersion);
+    // Partition and offset let every decoding error say which record it failed on.
+    const payload = await this.serializer.deserialize(record.value!, { topic, partition, offset: record.offset, type, schemaVersion: writtenVersion, readerVersion: schemaVersion });
+    return { ...envelopeFromHeaders(record.headers, payload), schemaVersion };
+  }
+
+  /** The version to read a payload as; the written one when nothing reads it (the pipeline then names the gap). */
+  private readerVersion(type: string, writtenVersion: number): number {
+    try {
+      return this.chain.readerVersion(type, writtenVersion);
+    } catch {
+      return writtenVersion;
+    }
   }
 }

@@ -1,9 +1,18 @@
 import { expect } from 'chai';
-import { InvalidOptionError } from '@tributary/core';
+import { EventData, InvalidOptionError, JsonSerializer, SerializationContext } from '@tributary/core';
 import { CommandProcessor, KafkaCommandBus, KafkaEventStore } from '@tributary/kafka';
 import { eventStoreContract } from '@tributary/testing';
 import { kafkaBrokers, uniqueName } from '../../../test-support/integration';
 import { Account, Deposit, InsufficientFundsError, OpenAccount } from './support/account';
+
+/** JSON, remembering what each read was told, to check that records are named by partition and offset. */
+class RecordingSerializer extends JsonSerializer {
+  readonly reads: SerializationContext[] = [];
+  override deserialize(bytes: Uint8Array, context: SerializationContext): EventData {
+    this.reads.push(context);
+    return super.deserialize(bytes, context);
+  }
+}
 
 describe('KafkaEventStore on a real broker', function () {
   this.timeout(180_000);
@@ -13,11 +22,12 @@ describe('KafkaEventStore on a real broker', function () {
   let processor: CommandProcessor;
   let store: KafkaEventStore;
   let bus: KafkaCommandBus;
+  const serializer = new RecordingSerializer();
 
   before(async () => {
     processor = new CommandProcessor(connection());
     await processor.start();
-    store = new KafkaEventStore(connection());
+    store = new KafkaEventStore({ ...connection(), serializer });
     await store.start();
     bus = new KafkaCommandBus({ ...connection(), domainErrors: [InsufficientFundsError] });
     await bus.start();
@@ -44,6 +54,13 @@ describe('KafkaEventStore on a real broker', function () {
     ]);
     const middle = await store.readStream({ aggregateType: 'Account', aggregateId: 'history-1' }, { fromSequence: 3, toSequence: 4 });
     expect(middle.map((e) => e.payload)).to.deep.equal([{ amount: 2 }, { amount: 3 }]);
+    // Every read names its record, so a decoding error can say which one it failed on.
+    const read = serializer.reads.filter((context) => context.type === 'KafkaTest.Deposited');
+    expect(read).to.have.length.greaterThan(0);
+    for (const context of read) {
+      expect(context.partition).to.equal(0);
+      expect(context.offset).to.match(/^\d+$/);
+    }
   });
 
   it('refuses raw appends to an aggregate’s stream: aggregates change through their commands', async () => {

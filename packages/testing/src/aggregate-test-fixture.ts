@@ -9,10 +9,15 @@ import {
   EventData,
   EventEnvelope,
   ExecuteOptions,
+  EventRecord,
   InMemoryEventStore,
   InvalidOptionError,
   MissingCommandHandlerError,
+  UndeclaredEventError,
+  Upcaster,
   exploreAggregate,
+  getMetadataStorage,
+  isEventRecord,
 } from '@tributary/core';
 import { randomUUID } from 'node:crypto';
 import { CommandOutcome, ResultValidator } from './result-validator';
@@ -21,6 +26,11 @@ import { CommandOutcome, ResultValidator } from './result-validator';
 export interface AggregateTestFixtureOptions {
   /** Event classes to know besides those the aggregate applies. */
   readonly events?: readonly AnyClass[];
+  /**
+   * Upcasters the fixture's bus reads stored events through, as the
+   * application's does, so that a past of legacy events can be given.
+   */
+  readonly upcasters?: Iterable<Upcaster>;
 }
 
 /** What one command of a {@link AggregateTestFixture.whenAll} run did. */
@@ -55,16 +65,33 @@ export interface ScenarioResult<T extends AggregateRoot> {
 export class AggregateTestFixture<T extends AggregateRoot> {
   private readonly model: AggregateModel<T>;
   private readonly options: AggregateTestFixtureOptions;
+  private readonly upcasters: readonly Upcaster[];
   private past: object[] = [];
 
   constructor(aggregateClass: Constructor<T>, options: AggregateTestFixtureOptions = {}) {
-    // Fails here, at the start of the test, on any binding mistake of the class.
+    // Fails here, at the start of the test, on any binding mistake of the class or its upcasters.
     this.model = exploreAggregate(aggregateClass);
     this.options = options;
+    // Kept as an array: every scenario builds a bus of its own, and an iterable may be read only once.
+    this.upcasters = [...(options.upcasters ?? [])];
     this.createBus();
   }
 
-  /** Sets the aggregate's past: the events it has already stored, oldest first. */
+  /**
+   * Sets the aggregate's past: the events it has already stored, oldest first.
+   * Each is an instance of an `@Event` class (a legacy version too: it is stored
+   * as written and read back through the upcasters) or an {@link EventRecord}
+   * `{ type, schemaVersion, payload }` as some older code stored it.
+   *
+   * @example
+   * ```ts
+   * const fixture = new AggregateTestFixture(Order, { upcasters: [renameCustomer] });
+   * await fixture
+   *   .given(new OrderCreatedV1('o-1', 'c-7'), { type: 'ItemAdded', schemaVersion: 1, payload: { sku: 'apple' } })
+   *   .when(new SubmitOrder('o-1'))
+   *   .expectEvents(new OrderSubmitted('o-1'));
+   * ```
+   */
   given(...events: object[]): this {
     this.past = events;
     return this;
@@ -147,6 +174,7 @@ export class AggregateTestFixture<T extends AggregateRoot> {
       aggregates: [this.model.target],
       eventStore: new InMemoryEventStore(),
       events: this.options.events,
+      upcasters: this.upcasters,
       // A conflict in a single-threaded test is a bug to see, not to retry.
       retry: { retries: 0 },
     });
@@ -155,9 +183,11 @@ export class AggregateTestFixture<T extends AggregateRoot> {
   /** Stores the given past and returns the id of the aggregate it belongs to. */
   private async seed(bus: CommandBus): Promise<string | undefined> {
     if (this.past.length === 0) return undefined;
+    const records = this.past.map((event, index) => givenRecord(event, index, bus));
+    // The same reading the repository does, to learn which aggregate the past belongs to.
     const replayed = this.model.rehydrate(
       'given',
-      this.past.map((payload, index) => ({ sequence: index + 1, payload })),
+      records.map((record, index) => ({ sequence: index + 1, payloads: bus.eventPipeline.instantiate(record, `Given event ${index + 1}`) })),
     )!;
     const aggregateId = this.model.idOf(replayed);
     if (aggregateId === undefined) {
@@ -168,22 +198,37 @@ export class AggregateTestFixture<T extends AggregateRoot> {
     await bus.eventStore.appendToStream(
       { aggregateType: this.model.type, aggregateId },
       0,
-      this.past.map((event) => {
-        const declared = bus.eventRegistry.describe(event)!;
-        return {
-          eventId: randomUUID(),
-          type: declared.type,
-          schemaVersion: declared.version,
-          occurredAt: new Date(),
-          correlationId: 'given',
-          causationId: 'given',
-          metadata: {},
-          payload: bus.eventRegistry.toData(event),
-        };
-      }),
+      records.map((record) => ({
+        eventId: randomUUID(),
+        type: record.type,
+        schemaVersion: record.schemaVersion,
+        occurredAt: new Date(),
+        correlationId: 'given',
+        causationId: 'given',
+        metadata: {},
+        payload: record.payload,
+      })),
     );
     return aggregateId;
   }
+}
+
+/** A given event as stored data: an `@Event` instance through its class's type and version, or a record as it is. */
+function givenRecord(event: object, index: number, bus: CommandBus): EventRecord {
+  // Legacy classes need not be registered with the bus: the metadata storage knows every @Event.
+  const declared = event === null || typeof event !== 'object' ? undefined : getMetadataStorage().findEvent(event.constructor);
+  if (declared) return { type: declared.type, schemaVersion: declared.version, payload: bus.eventRegistry.toData(event) };
+  if (isEventRecord(event) && Object.getPrototypeOf(event) === Object.prototype) {
+    return { type: event.type, schemaVersion: event.schemaVersion, payload: JSON.parse(JSON.stringify(event.payload)) };
+  }
+  const name = event === null || typeof event !== 'object' ? String(event) : event.constructor?.name ?? 'Object';
+  if (name === 'Object') {
+    throw new InvalidOptionError(
+      `Given event ${index + 1} is a plain object but not an event record; give an instance of an @Event class, ` +
+        `or { type, schemaVersion, payload } with schemaVersion a whole number from 1`,
+    );
+  }
+  throw new UndeclaredEventError(name, `AggregateTestFixture.given (event ${index + 1})`);
 }
 
 /** A scenario sent a creation command to an aggregate it had already created. */

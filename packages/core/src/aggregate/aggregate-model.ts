@@ -16,6 +16,14 @@ export interface CommandHandlerBinding {
 }
 
 /**
+ * One stored event to replay: its sequence, and the event it reads as today, or
+ * after upcasting, the events (several after a split, none after a drop).
+ */
+export type ReplayedEvent =
+  | { readonly sequence: number; readonly payload: object }
+  | { readonly sequence: number; readonly payloads: readonly object[] };
+
+/**
  * The runtime model of one aggregate class, built and validated from its
  * decorators by the explorer. Use it to run handlers outside a command bus, as
  * the test fixtures do; in an application the {@link CommandBus} uses it for you.
@@ -88,12 +96,18 @@ export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
   /**
    * Builds an aggregate from its history by replaying each event through its
    * `@Apply` method. Returns `undefined` for an empty history.
+   *
+   * Sequences must run 1, 2, 3 … over the stored events. A stored event that
+   * upcasting split or dropped carries its `payloads`, applied in order; the
+   * aggregate's version is the sequence of the last stored event either way.
+   *
+   * @throws {@link EventSequenceError} on a gap or a repeat.
    */
-  rehydrate(aggregateId: string, history: Iterable<{ sequence: number; payload: object }>): T | undefined {
+  rehydrate(aggregateId: string, history: Iterable<ReplayedEvent>): T | undefined {
     let aggregate: T | undefined;
     for (const event of history) {
       aggregate ??= new this.target();
-      replayEvent(aggregate, event.payload, event.sequence, aggregateId);
+      replayEvent(aggregate, 'payloads' in event ? event.payloads : [event.payload], event.sequence, aggregateId);
     }
     if (aggregate) markCommitted(aggregate);
     return aggregate;

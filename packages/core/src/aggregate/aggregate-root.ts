@@ -87,14 +87,18 @@ function invokeApplier(aggregate: AggregateRoot, event: object, usedBy: string):
   (aggregate as unknown as Record<string, (event: object) => void>)[method](event);
 }
 
-/** Replays a stored event: applies it without recording it. @internal */
-export function replayEvent(aggregate: AggregateRoot, event: object, sequence: number, aggregateId: string): void {
+/**
+ * Replays one stored event: applies what it reads as today, without recording
+ * it. Upcasting may turn one stored event into several or none; the version
+ * still counts stored events, since that is what appends are checked against. @internal
+ */
+export function replayEvent(aggregate: AggregateRoot, events: readonly object[], sequence: number, aggregateId: string): void {
   const state = stateOf(aggregate);
   if (sequence !== state.version + 1) {
     const model = exploreAggregate(aggregate.constructor as new () => AggregateRoot);
     throw new EventSequenceError(model.type, aggregateId, state.version + 1, sequence);
   }
-  invokeApplier(aggregate, event, `Loading ${aggregate.constructor.name}`);
+  for (const event of events) invokeApplier(aggregate, event, `Loading ${aggregate.constructor.name}`);
   state.version = sequence;
 }
 

@@ -3,6 +3,7 @@ import { AggregateNotFoundError } from '../errors/aggregate.errors';
 import { UndeclaredEventError } from '../errors/configuration.errors';
 import { EventEnvelope } from '../events/event-envelope';
 import { EventRegistry } from '../events/event-registry';
+import { EventPipeline } from '../upcasting/event-pipeline';
 import { AggregateModel } from '../aggregate/aggregate-model';
 import { AggregateRoot, markCommitted, persistedVersion } from '../aggregate/aggregate-root';
 import { EventStore } from '../store/event-store';
@@ -21,23 +22,29 @@ export interface MessageContext {
  * Get one from {@link CommandBus.repository}.
  */
 export class AggregateRepository<T extends AggregateRoot> {
+  private readonly registry: EventRegistry;
+
   /** @internal */
   constructor(
     private readonly model: AggregateModel<T>,
     private readonly eventStore: EventStore,
-    private readonly registry: EventRegistry,
-  ) {}
+    private readonly pipeline: EventPipeline,
+  ) {
+    this.registry = pipeline.registry;
+  }
 
-  /** The aggregate with that id, or `undefined` if it has no events. */
+  /**
+   * The aggregate with that id, or `undefined` if it has no events. Each stored
+   * event goes through the {@link EventPipeline}: upcast, then made an instance.
+   */
   async find(aggregateId: string): Promise<T | undefined> {
     const stream = { aggregateType: this.model.type, aggregateId };
     const history = await this.eventStore.readStream(stream);
-    const context = `Loading ${this.model.type} '${aggregateId}'`;
     return this.model.rehydrate(
       aggregateId,
       history.map((event) => ({
         sequence: event.sequence,
-        payload: this.registry.fromData(event.type, event.schemaVersion, event.payload, context),
+        payloads: this.pipeline.instantiate(event, `Loading ${this.model.type} '${aggregateId}' (event ${event.sequence})`),
       })),
     );
   }

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { AggregateAlreadyExistsError } from '../errors/aggregate.errors';
 import { InvalidOptionError, MissingCommandHandlerError } from '../errors/configuration.errors';
+import { StaleEventClassError, UnappliedEventError } from '../errors/upcasting.errors';
 import { WrongExpectedVersionError } from '../errors/concurrency.errors';
 import { EventEnvelope } from '../events/event-envelope';
 import { EventRegistry } from '../events/event-registry';
 import { AggregateModel, CommandHandlerBinding } from '../aggregate/aggregate-model';
 import { DomainModel } from '../aggregate/domain-model';
 import { AggregateRoot } from '../aggregate/aggregate-root';
-import { AnyClass, Constructor } from '../metadata/metadata-storage';
+import { AnyClass, Constructor, getMetadataStorage } from '../metadata/metadata-storage';
 import { EventStore } from '../store/event-store';
 import { InMemoryEventStore } from '../store/in-memory-event-store';
+import { EventPipeline } from '../upcasting/event-pipeline';
+import { Upcaster } from '../upcasting/upcaster';
 import { AggregateRepository, MessageContext } from './aggregate-repository';
 import { RetryPolicy, retryPolicy, withRetry } from './retry-policy';
 
@@ -23,6 +26,11 @@ export interface CommandBusOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Event classes to know besides those the aggregates apply, e.g. older versions kept for reading. */
   readonly events?: readonly AnyClass[];
+  /**
+   * Upcasters that take stored events of older types and versions to the
+   * current classes when aggregates are loaded. Checked when the bus is built.
+   */
+  readonly upcasters?: Iterable<Upcaster>;
 }
 
 /** Options of one {@link CommandBus.execute} call. */
@@ -50,8 +58,14 @@ export interface CommandResult {
  * runs the handler, and appends the new events expecting the version it loaded.
  * If another writer got there first, it loads again and retries, by the policy.
  *
- * Building a bus validates every registered aggregate, so binding mistakes fail
- * at start-up, not on the first command that meets them.
+ * Building a bus validates every registered aggregate and upcaster, so binding
+ * mistakes and gaps in the upcasters fail at start-up, not on the first command
+ * that meets them. Stored events are read back through its {@link EventPipeline}.
+ *
+ * @throws at construction, besides the aggregates' start-up errors,
+ *   {@link DuplicateUpcasterError}, {@link MisplacedUpcasterError},
+ *   {@link StaleEventClassError} (an applier for an older version) and
+ *   {@link UnappliedEventError} (a class stored events end at that nothing applies).
  *
  * @example
  * ```ts
@@ -63,6 +77,8 @@ export interface CommandResult {
 export class CommandBus {
   readonly eventStore: EventStore;
   readonly domain: DomainModel;
+  /** How stored events are read back: upcast to the current classes, then made instances. */
+  readonly eventPipeline: EventPipeline;
   private readonly retryPolicy: RetryPolicy;
   private readonly repositories = new Map<AnyClass, AggregateRepository<AggregateRoot>>();
 
@@ -71,6 +87,8 @@ export class CommandBus {
       throw new InvalidOptionError('CommandBus needs `aggregates`: a non-empty array of @Aggregate classes');
     }
     this.domain = new DomainModel(options.aggregates, options.events);
+    this.eventPipeline = new EventPipeline({ registry: this.domain.eventRegistry, upcasters: options.upcasters });
+    assertAppliersMeetStoredEvents(this.domain, this.eventPipeline);
     this.eventStore = options.eventStore ?? new InMemoryEventStore();
     this.retryPolicy = retryPolicy(options.retry);
   }
@@ -120,7 +138,7 @@ export class CommandBus {
       if (!model) {
         throw new InvalidOptionError(`${aggregateClass.name} is not registered with this CommandBus; add it to \`aggregates\``);
       }
-      repository = new AggregateRepository(model, this.eventStore, this.domain.eventRegistry);
+      repository = new AggregateRepository(model, this.eventStore, this.eventPipeline);
       this.repositories.set(aggregateClass, repository);
     }
     return repository as unknown as AggregateRepository<T>;
@@ -147,6 +165,34 @@ export class CommandBus {
       if (error instanceof WrongExpectedVersionError) throw new AggregateAlreadyExistsError(model.type, aggregateId);
       throw error;
     }
+  }
+}
+
+/**
+ * Stored events and appliers must meet. An applier for an older version would
+ * run on new events and never on replay; a registered class that stored events
+ * end at, but that nothing applies, fails the first load that meets one.
+ */
+function assertAppliersMeetStoredEvents(domain: DomainModel, pipeline: EventPipeline): void {
+  const applied = new Set<AnyClass>();
+  for (const model of domain.models) {
+    for (const eventClass of model.eventClasses) {
+      applied.add(eventClass);
+      const declared = getMetadataStorage().findEvent(eventClass)!;
+      const current = pipeline.chain.currentVersion(declared.type);
+      if (current === declared.version) continue;
+      const readAs = pipeline.chain.readerVersion(declared.type, declared.version);
+      const fate =
+        readAs === current
+          ? `read as v${current} (${domain.eventRegistry.classFor(declared.type, current)!.name})`
+          : `turned into other events by the upcaster from '${declared.type}' v${readAs}`;
+      throw new StaleEventClassError(model.target.name, eventClass.name, declared.type, declared.version, fate);
+    }
+  }
+  for (const event of domain.eventRegistry.all()) {
+    // Older versions and retired types are read through resolution and upcasters; only where events end matters.
+    if (applied.has(event.target) || pipeline.chain.currentVersion(event.type) !== event.version) continue;
+    throw new UnappliedEventError(event.target.name, event.type, event.version);
   }
 }
 

@@ -50,13 +50,22 @@ export class EventSequenceError extends TributaryError {
   }
 }
 
-/** A stored event names a type and version no registered event class declares. */
+/**
+ * A stored event names a type and version no registered event class declares,
+ * and no upcaster reads. `context` says where it was met, e.g.
+ * `Reading topic shop.Order.events, partition 2, offset 41`.
+ */
 export class UnknownEventTypeError extends TributaryError {
   static readonly code = 'UNKNOWN_EVENT_TYPE';
-  constructor(type: string, version: number, context: string) {
+  constructor(
+    readonly type: string,
+    readonly version: number,
+    context: string,
+  ) {
     super(
       `${context}: no event class is declared for type '${type}' version ${version}; ` +
-        `declare it with @Event('${type}', { version: ${version} }) and register the aggregate that applies it`,
+        `declare it with @Event('${type}', { version: ${version} }) and register the aggregate that applies it, ` +
+        `or add an upcaster for it with defineUpcaster('${type}', ${version}, …)`,
       { code: UnknownEventTypeError.code },
     );
   }

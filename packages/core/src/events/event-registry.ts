@@ -14,6 +14,9 @@ import { fromPlainData, toPlainData } from './plain-data';
 export class EventRegistry {
   private readonly byClass = new Map<AnyClass, EventMetadata>();
   private readonly byTypeAndVersion = new Map<string, EventMetadata>();
+  // Versions of each type, ascending, for the upcasting rules that ask for the newest.
+  private readonly versionsByType = new Map<string, number[]>();
+  private registrations = 0;
 
   constructor(eventClasses: Iterable<AnyClass> = []) {
     for (const eventClass of eventClasses) this.register(eventClass, 'EventRegistry');
@@ -34,7 +37,17 @@ export class EventRegistry {
     if (rival) throw new DuplicateEventTypeError(metadata.type, metadata.version, rival.target.name, eventClass.name);
     this.byClass.set(eventClass, metadata);
     this.byTypeAndVersion.set(key, metadata);
+    const versions = this.versionsByType.get(metadata.type) ?? [];
+    versions.push(metadata.version);
+    versions.sort((a, b) => a - b);
+    this.versionsByType.set(metadata.type, versions);
+    this.registrations += 1;
     return metadata;
+  }
+
+  /** Grows with every class registered: lets readers cache what they derive from the registry. */
+  get revision(): number {
+    return this.registrations;
   }
 
   /** Type and version of an event instance. */
@@ -44,6 +57,21 @@ export class EventRegistry {
 
   classFor(type: string, version: number): Constructor | undefined {
     return this.byTypeAndVersion.get(typeKey(type, version))?.target as Constructor | undefined;
+  }
+
+  /**
+   * The highest version registered for an event type, or `undefined` if no class
+   * declares the type. Stored events of older versions are read as this one,
+   * through schema resolution and upcasters (see {@link UpcasterChain}).
+   */
+  currentVersion(type: string): number | undefined {
+    const versions = this.versionsByType.get(type);
+    return versions?.[versions.length - 1];
+  }
+
+  /** Every version registered for an event type, ascending; empty if no class declares it. */
+  versionsOf(type: string): number[] {
+    return [...(this.versionsByType.get(type) ?? [])];
   }
 
   /** All registered events. */

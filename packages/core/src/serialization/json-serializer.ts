@@ -1,13 +1,13 @@
 import { EventData } from '../events/event-envelope';
 import { TributaryError } from '../errors/tributary.error';
-import { SerializationContext, Serializer } from './serializer';
+import { SerializationContext, Serializer, describeRecord } from './serializer';
 
 /** Bytes that should hold a JSON payload do not. */
 export class MalformedPayloadError extends TributaryError {
   static readonly code = 'MALFORMED_PAYLOAD';
   constructor(context: SerializationContext, cause: unknown) {
     super(
-      `The ${context.type} v${context.schemaVersion} payload read from ${context.topic} is not a JSON object: ` +
+      `The ${context.type} v${context.schemaVersion} payload at ${describeRecord(context)} is not a JSON object: ` +
         `${cause instanceof Error ? cause.message : String(cause)}`,
       { code: MalformedPayloadError.code, cause },
     );

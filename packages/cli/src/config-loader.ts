@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TributaryConfig } from './tributary-config';
+import { ConfigFileNotFoundError, InvalidConfigError } from './errors/cli.errors';
+
+/** The file looked for when `--config` is not given. */
+export const DEFAULT_CONFIG_FILE = 'tributary.config.js';
+
+/**
+ * Loads and checks the configuration module. A `.ts` module is loaded through
+ * ts-node when the project has it, so a TypeScript project needs no build step
+ * to run the command.
+ */
+export function loadConfig(file: string = DEFAULT_CONFIG_FILE, cwd: string = process.cwd()): TributaryConfig {
+  const path = resolve(cwd, file);
+  if (!existsSync(path)) throw new ConfigFileNotFoundError(path);
+  if (/\.[cm]?ts$/.test(path)) registerTypeScript(path);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(path) as { default?: unknown; config?: unknown };
+  const config = (loaded.default ?? loaded.config ?? loaded) as Partial<TributaryConfig>;
+  if (typeof config.app !== 'string' || config.app.length === 0) {
+    throw new InvalidConfigError(path, 'has no app: export { app: "<name the processors use>", aggregates: [...] } as default');
+  }
+  if (!Array.isArray(config.aggregates) || config.aggregates.length === 0 || !config.aggregates.every((a) => typeof a === 'function')) {
+    throw new InvalidConfigError(path, 'needs aggregates: a non-empty array of @Aggregate classes');
+  }
+  for (const key of ['events', 'upcasters'] as const) {
+    if (config[key] !== undefined && !Array.isArray(config[key])) throw new InvalidConfigError(path, `has ${key} that is not an array`);
+  }
+  return config as TributaryConfig;
+}
+
+function registerTypeScript(path: string): void {
+  // Under ts-node already (as in this repository's tests): nothing to register.
+  if ((process as unknown as Record<symbol, unknown>)[Symbol.for('ts-node.register.instance')]) return;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(require.resolve('ts-node/register/transpile-only', { paths: [path, process.cwd()] }));
+  } catch {
+    throw new InvalidConfigError(path, 'is TypeScript, and ts-node is not installed: compile it to JavaScript, or npm install --save-dev ts-node');
+  }
+}

@@ -1,0 +1,34 @@
+import { ConfigurationError } from '@tributary/core';
+
+/** The configuration module named by `--config` does not exist. */
+export class ConfigFileNotFoundError extends ConfigurationError {
+  static readonly code = 'CONFIG_FILE_NOT_FOUND';
+  constructor(readonly path: string) {
+    super(
+      `No Tributary configuration at ${path}: create it (export default defineConfig({ app, aggregates, … }) from '@tributary/cli'), or name another with --config <file>`,
+      ConfigFileNotFoundError.code,
+    );
+  }
+}
+
+/** The configuration module loaded, but what it exports is not a usable configuration. */
+export class InvalidConfigError extends ConfigurationError {
+  static readonly code = 'INVALID_CONFIG';
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`The Tributary configuration in ${path} ${problem}`, InvalidConfigError.code);
+  }
+}
+
+/** No schema registry was named: not on the command line, in the configuration, or in the environment. */
+export class NoSchemaRegistryError extends ConfigurationError {
+  static readonly code = 'NO_SCHEMA_REGISTRY';
+  constructor() {
+    super(
+      'No schema registry: pass --registry <url>, set SCHEMA_REGISTRY_URL, or give schemaRegistry: { url } in the configuration',
+      NoSchemaRegistryError.code,
+    );
+  }
+}

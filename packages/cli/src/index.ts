@@ -1,0 +1,16 @@
+/**
+ * @tributary/cli: the `tributary` command.
+ *
+ * - `tributary schemas check`: compares the local event schemas with the
+ *   registry's, exiting 1 with the event, field and rule of each incompatible change.
+ * - `tributary schemas register`: sets each subject's compatibility and registers
+ *   the current schemas.
+ *
+ * It reads the app from a configuration module: see {@link defineConfig}.
+ */
+export { runCli, EXIT } from './cli';
+export type { CliEnvironment } from './cli';
+export { defineConfig } from './tributary-config';
+export type { TributaryConfig } from './tributary-config';
+export { loadConfig, DEFAULT_CONFIG_FILE } from './config-loader';
+export { ConfigFileNotFoundError, InvalidConfigError, NoSchemaRegistryError } from './errors/cli.errors';
