@@ -27,6 +27,16 @@ export function schemaRegistryUrl(): string {
   return requiredEnv('SCHEMA_REGISTRY_URL').replace(/\/+$/, '');
 }
 
+/** The test PostgreSQL database: DATABASE_URL, or the local one (trust auth, database `test`). */
+export function postgresUrl(): string {
+  return process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/** The test Redis server: REDIS_URL, or the local one. */
+export function redisUrl(): string {
+  return process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+}
+
 /**
  * A kafkajs client for the test broker. Logging is off unless
  * TRIBUTARY_KAFKAJS_LOG_LEVEL is set (error, warn, info or debug): kafkajs logs

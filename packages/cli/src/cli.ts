@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigurationError, TributaryError } from '@tributary/core';
+import { ConfigurationError, TributaryError, exploreAggregate } from '@tributary/core';
+import { BulkReplay } from '@tributary/kafka';
 import {
   ConfluentSchemaRegistry,
   EventSchemaGapError,
@@ -10,7 +11,8 @@ import {
   SchemaRegistry,
 } from '@tributary/avro';
 import { DEFAULT_CONFIG_FILE, loadConfig } from './config-loader';
-import { NoSchemaRegistryError } from './errors/cli.errors';
+import { NoBrokersError, NoSchemaRegistryError, UnknownAggregateError } from './errors/cli.errors';
+import { ProgressBar } from './progress-bar';
 import { eventTopicsOf } from './schema-topics';
 import { TributaryConfig } from './tributary-config';
 
@@ -20,6 +22,8 @@ export interface CliEnvironment {
   readonly stderr?: (text: string) => void;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal, for progress drawn in place. Defaults to `process.stderr.isTTY`. */
+  readonly stderrIsTTY?: boolean;
 }
 
 /** Exit codes: 0 fine, 1 the check found an incompatible change or a gap, 2 bad usage or configuration, 3 a failure talking to a service. */
@@ -32,6 +36,7 @@ export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
  * ```sh
  * npx tributary schemas check --config dist/tributary.config.js
  * npx tributary schemas register
+ * npx tributary replay Order --brokers localhost:9092
  * ```
  */
 export async function runCli(args: readonly string[], environment: CliEnvironment = {}): Promise<number> {
@@ -69,6 +74,41 @@ export async function runCli(args: readonly string[], environment: CliEnvironmen
       }
     });
 
+  program
+    .command('replay <aggregate>')
+    .description(
+      "Replays an aggregate type's events topic into memory: every partition, committed events only, through the upcasters; " +
+        'shows progress on stderr and ends with the counts and the rate',
+    )
+    .option('-c, --config <file>', 'the configuration module', DEFAULT_CONFIG_FILE)
+    .option('--brokers <list>', 'Kafka brokers, host:port,…; overrides the configuration and KAFKA_BROKERS')
+    .action(async (aggregate: string, options: { config: string; brokers?: string }) => {
+      const config = loadConfig(options.config, cwd);
+      const models = config.aggregates.map((aggregateClass) => exploreAggregate(aggregateClass));
+      const model = models.find((candidate) => candidate.type === aggregate) ?? models.find((candidate) => candidate.target.name === aggregate);
+      if (!model) throw new UnknownAggregateError(aggregate, models.map((candidate) => candidate.type));
+      const replay = new BulkReplay({
+        app: config.app,
+        prefix: config.prefix,
+        brokers: brokersFor(config, options.brokers, env),
+        partitions: config.partitions,
+        aggregates: [model.target],
+        events: config.events,
+        upcasters: config.upcasters,
+        serializer: config.serializer,
+      });
+      const bar = new ProgressBar({ write: err, tty: environment.stderrIsTTY ?? process.stderr.isTTY ?? false, label: `replay ${model.type}`, unit: 'events' });
+      let total = 0;
+      replay.on('replay.started', ({ totalRecords }) => (total = totalRecords));
+      replay.on('replay.progress', ({ remaining, eventsPerSecond, etaMs }) =>
+        bar.update({ fraction: total === 0 ? 1 : 1 - remaining / total, rate: eventsPerSecond, etaMs }),
+      );
+      const result = await replay.run();
+      bar.finish(result.eventsPerSecond);
+      const aggregates = result.aggregates.get(model.type)?.size ?? 0;
+      out(`replay ${model.type}: ${result.events} events, ${aggregates} aggregates in ${(result.elapsedMs / 1000).toFixed(2)} s, ${result.eventsPerSecond} events/s\n`);
+    });
+
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
@@ -93,6 +133,13 @@ function gateFor(config: TributaryConfig, registryUrl: string | undefined, env: 
     upcasters: config.upcasters,
     compatibility: config.compatibility,
   });
+}
+
+function brokersFor(config: TributaryConfig, brokers: string | undefined, env: NodeJS.ProcessEnv): string[] {
+  const list = brokers ?? (config.brokers ? config.brokers.join(',') : env.KAFKA_BROKERS);
+  const parsed = (list ?? '').split(',').map((broker) => broker.trim()).filter((broker) => broker.length > 0);
+  if (parsed.length === 0) throw new NoBrokersError();
+  return parsed;
 }
 
 function registryFor(config: TributaryConfig, url: string | undefined, env: NodeJS.ProcessEnv): SchemaRegistry {

@@ -27,6 +27,12 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, cwd: string = pro
   for (const key of ['events', 'upcasters'] as const) {
     if (config[key] !== undefined && !Array.isArray(config[key])) throw new InvalidConfigError(path, `has ${key} that is not an array`);
   }
+  if (config.brokers !== undefined && (!Array.isArray(config.brokers) || !config.brokers.every((broker) => typeof broker === 'string'))) {
+    throw new InvalidConfigError(path, "has brokers that are not an array of 'host:port' strings");
+  }
+  if (config.partitions !== undefined && !(Number.isInteger(config.partitions) && config.partitions >= 1)) {
+    throw new InvalidConfigError(path, `has partitions ${JSON.stringify(config.partitions)}: give the whole number the processors were given`);
+  }
   return config as TributaryConfig;
 }
 

@@ -1,4 +1,4 @@
-import { AggregateRoot, AnyClass, Constructor, Upcaster } from '@tributary/core';
+import { AggregateRoot, AnyClass, Constructor, Serializer, Upcaster } from '@tributary/core';
 import { CompatibilityLevel, SchemaRegistry } from '@tributary/avro';
 
 /**
@@ -37,6 +37,12 @@ export interface TributaryConfig {
   readonly schemaRegistry?: { readonly url: string } | SchemaRegistry;
   /** Compatibility set on new subjects. Defaults to `BACKWARD_TRANSITIVE`. */
   readonly compatibility?: CompatibilityLevel;
+  /** Kafka broker addresses, `host:port`, for `tributary replay`. Defaults to `KAFKA_BROKERS` (comma-separated). */
+  readonly brokers?: readonly string[];
+  /** Partitions of the app's topics, as given to the processors. Defaults to 6. */
+  readonly partitions?: number;
+  /** How the app writes event payloads, as given to the processors (e.g. an `AvroSerializer`). Defaults to JSON. */
+  readonly serializer?: Serializer;
 }
 
 /** Types a configuration module's export; returns it unchanged. */

@@ -19,6 +19,7 @@ export { exploreAggregate } from './aggregate/aggregate-explorer';
 export { DomainModel } from './aggregate/domain-model';
 export type { CommandRoute } from './aggregate/domain-model';
 export type { EventOptions } from './decorators/event.decorator';
+export type { AggregateOptions } from './decorators/aggregate.decorator';
 export type { CommandHandlerBinding, ReplayedEvent } from './aggregate/aggregate-model';
 export type { MessageContext } from './commands/aggregate-repository';
 export type { CommandBusOptions, CommandResult, ExecuteOptions } from './commands/command-bus';
@@ -41,6 +42,24 @@ export { EventPipeline } from './upcasting/event-pipeline';
 
 export type { EventStore, ReadAllOptions, ReadStreamOptions, StreamId } from './store/event-store';
 export { InMemoryEventStore } from './store/in-memory-event-store';
+
+export type { Snapshot } from './snapshots/snapshot';
+export type { SnapshotQuery, SnapshotStore } from './snapshots/snapshot-store';
+export { InMemorySnapshotStore } from './snapshots/in-memory-snapshot-store';
+export {
+  CorruptSnapshotError,
+  checkSnapshotToSave,
+  snapshotFromJson,
+  snapshotFromRecord,
+  snapshotToJson,
+  warnOfCorruptSnapshot,
+} from './snapshots/snapshot-record';
+export type { CorruptSnapshotCallback, SnapshotRecord } from './snapshots/snapshot-record';
+export { Rehydrator } from './snapshots/rehydrator';
+export type { LoadOptions, RehydratorOptions, RehydratorWarning } from './snapshots/rehydrator';
+export { SnapshotPolicies } from './snapshots/snapshot-policy';
+export type { SnapshotDecision, SnapshotPolicy } from './snapshots/snapshot-policy';
+export { shapeVersionOf } from './snapshots/shape-version';
 
 export { AggregateRepository } from './commands/aggregate-repository';
 export { CommandBus } from './commands/command-bus';

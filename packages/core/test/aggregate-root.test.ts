@@ -25,6 +25,18 @@ describe('AggregateRoot', () => {
     expect(model.rehydrate('a-3', [])).to.equal(undefined);
   });
 
+  it('replay applies one stored event at a time, with the same sequence checks', () => {
+    const model = exploreAggregate(Counter);
+    const opened = model.replay(undefined, 'a-6', { sequence: 1, payload: new CounterOpened('a-6', new Date(0)) });
+    const counter = model.replay(opened, 'a-6', { sequence: 2, payloads: [new Incremented(2), new Incremented(3)] });
+    expect(counter).to.equal(opened);
+    expect(counter.value).to.equal(5);
+    expect(counter.version).to.equal(2);
+    expect(counter.getUncommittedEvents()).to.have.length(0);
+    expect(() => model.replay(counter, 'a-6', { sequence: 4, payload: new Incremented(1) })).to.throw(EventSequenceError, 'expected event sequence 3 but read 4');
+    expect(() => model.replay(undefined, 'a-7', { sequence: 2, payload: new Incremented(1) })).to.throw(EventSequenceError, 'expected event sequence 1 but read 2');
+  });
+
   it('refuses a history with a gap or a repeat, naming where', () => {
     const model = exploreAggregate(Counter);
     const gap = () =>

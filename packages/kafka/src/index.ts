@@ -11,6 +11,8 @@ export type { CommandProcessorOptions, ProcessorRequest } from './command-proces
 export { KafkaCommandBus } from './kafka-command-bus';
 export { KafkaEventStore } from './kafka-event-store';
 export type { KafkaEventStoreOptions } from './kafka-event-store';
+export { KafkaSnapshotStore } from './kafka-snapshot-store';
+export type { KafkaSnapshotStoreOptions } from './kafka-snapshot-store';
 export type { KafkaCommandBusOptions, KafkaExecuteOptions } from './kafka-command-bus';
 export type { KafkaConnectionOptions } from './kafka-options';
 export { CommandFailedError } from './command-reply';
@@ -19,7 +21,9 @@ export { InMemoryPartitionStateStore } from './partition-state-store';
 export type { AggregateSnapshot, PartitionStateStore } from './partition-state-store';
 export { FileSystemPartitionStateStore } from './file-system-state-store';
 export type { FileSystemPartitionStateStoreOptions } from './file-system-state-store';
-export type { ProcessorEventName, ProcessorEvents } from './instrumentation';
+export type { ProcessorEventName, ProcessorEvents, ReplayEventName, ReplayEvents } from './instrumentation';
+export { BulkReplay } from './bulk-replay';
+export type { BulkReplayOptions, BulkReplayResult, ReplayedAggregates, TopicPartitionOffsets } from './bulk-replay';
 export { TopicLayout } from './topic-layout';
 export type { TopicKind, TopicLayoutOptions, TopicSpec } from './topic-layout';
 export { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, provisionTopics, startupClientConfig } from './topic-provisioner';
@@ -39,3 +43,4 @@ export {
 } from './errors/kafka.errors';
 export type { TopicRetentionConfig } from './errors/kafka.errors';
 export { CommandTimeoutError, GroupJoinTimeoutError, ReadTimeoutError, RestoreTimeoutError } from './errors/processor.errors';
+export { UnreadableEventRecordError } from './errors/replay.errors';

@@ -23,7 +23,7 @@ export interface ProcessorEvents {
 
 export type ProcessorEventName = keyof ProcessorEvents;
 
-const EVENT_NAMES: readonly ProcessorEventName[] = [
+const PROCESSOR_EVENT_NAMES: readonly ProcessorEventName[] = [
   'processor.partition-assigned',
   'processor.partition-released',
   'processor.transaction-sent',
@@ -35,13 +35,17 @@ const EVENT_NAMES: readonly ProcessorEventName[] = [
  * Namespaced instrumentation events, emitted only when someone listens. Listeners
  * run synchronously at the point named, which is what lets a test stop the
  * process exactly between send and commit.
+ *
+ * One component's events: the processor's by default, or those of the names given.
  */
-export class Instrumentation {
-  private readonly listeners = new Map<ProcessorEventName, Array<(payload: never) => void>>();
+export class Instrumentation<Events extends object = ProcessorEvents> {
+  private readonly listeners = new Map<keyof Events, Array<(payload: never) => void>>();
 
-  on<E extends ProcessorEventName>(event: E, listener: (payload: ProcessorEvents[E]) => void): () => void {
-    if (!EVENT_NAMES.includes(event)) {
-      throw new InvalidOptionError(`Unknown instrumentation event '${String(event)}'; known events: ${EVENT_NAMES.join(', ')}`);
+  constructor(private readonly names: readonly (keyof Events)[] = PROCESSOR_EVENT_NAMES as unknown as readonly (keyof Events)[]) {}
+
+  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
+    if (!this.names.includes(event)) {
+      throw new InvalidOptionError(`Unknown instrumentation event '${String(event)}'; known events: ${this.names.map(String).join(', ')}`);
     }
     const list = this.listeners.get(event) ?? [];
     list.push(listener as (payload: never) => void);
@@ -49,10 +53,45 @@ export class Instrumentation {
     return () => list.splice(list.indexOf(listener as (payload: never) => void), 1);
   }
 
-  emit<E extends ProcessorEventName>(event: E, payload: () => ProcessorEvents[E]): void {
+  /** True when someone listens: lets a caller skip the work of keeping what only listeners read. */
+  listened(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.length ?? 0) > 0;
+  }
+
+  emit<E extends keyof Events>(event: E, payload: () => Events[E]): void {
     const list = this.listeners.get(event);
     if (!list || list.length === 0) return;
     const built = payload();
-    for (const listener of [...list]) (listener as (payload: ProcessorEvents[E]) => void)(built);
+    for (const listener of [...list]) (listener as (payload: Events[E]) => void)(built);
   }
 }
+
+/** Payloads of a {@link BulkReplay}'s instrumentation events. */
+export interface ReplayEvents {
+  /** The end offsets are taken; reading begins. */
+  'replay.started': {
+    topics: string[];
+    /** Partitions read, across the topics. */
+    partitions: number;
+    /** End minus start offsets over every partition read: an upper bound on the records, since transaction markers and aborted records take offsets too. */
+    totalRecords: number;
+  };
+  /** At most every `progressIntervalMs` while reading, and once more at the end (with `remaining` 0). */
+  'replay.progress': {
+    /** Records read so far, events and tombstones; markers and aborted records are never seen. */
+    records: number;
+    /** Stored events applied so far. */
+    events: number;
+    eventsPerSecond: number;
+    /** Offsets still to read (an upper bound on the records left). */
+    remaining: number;
+    /** Estimated time left, from the rate offsets were read at so far. */
+    etaMs: number;
+  };
+  /** Every partition reached the end offset taken at the start. */
+  'replay.finished': { records: number; events: number; aggregates: number; elapsedMs: number; eventsPerSecond: number };
+}
+
+export type ReplayEventName = keyof ReplayEvents;
+
+export const REPLAY_EVENT_NAMES: readonly ReplayEventName[] = ['replay.started', 'replay.progress', 'replay.finished'];

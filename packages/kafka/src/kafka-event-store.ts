@@ -83,6 +83,25 @@ export class KafkaEventStore implements EventStore {
     await this.admin?.disconnect().catch(() => undefined);
   }
 
+  /**
+   * The position in a stream's partition as of a time, with Kafka's
+   * `offsetsForTimes` (ListOffsets by timestamp): every event of the stream at
+   * or before it was written at or before `time` (record timestamps; one writer
+   * per partition keeps them in order). Pass it to `Rehydrator.load(id, { asOfPosition })`.
+   */
+  async positionAt(stream: StreamId, time: Date): Promise<number> {
+    if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new InvalidOptionError('KafkaEventStore.positionAt needs a valid Date');
+    const topic = this.bus.layout.events(stream.aggregateType);
+    const partition = partitionForKey(stream.aggregateId, this.bus.layout.partitions);
+    // The first offset with a timestamp after `time`: everything before it is at or before `time`.
+    const offsets = await this.admin!.fetchTopicOffsetsByTimestamp(topic, time.getTime() + 1);
+    const found = offsets.find((entry) => entry.partition === partition);
+    if (found && Number(found.offset) >= 0) return Number(found.offset);
+    // No record that late: the whole partition is at or before `time`.
+    const ends = await this.admin!.fetchTopicOffsets(topic);
+    return Number(ends.find((entry) => entry.partition === partition)?.high ?? '0');
+  }
+
   async appendToStream(stream: StreamId, expectedVersion: number, events: readonly NewEvent[]): Promise<EventEnvelope<EventData>[]> {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
       throw new InvalidOptionError(`expectedVersion must be an integer of 0 or more (0 for a new stream), got ${expectedVersion}`);
@@ -118,19 +137,34 @@ export class KafkaEventStore implements EventStore {
     const prefix = `${stream.aggregateId}:`;
     const topic = this.bus.layout.events(stream.aggregateType);
     const partition = partitionForKey(stream.aggregateId, this.bus.layout.partitions);
-    const records = await readPartition({
-      kafka: this.kafka,
-      admin: this.admin!,
-      groupPrefix: this.options.app,
-      topic,
-      partition,
-      // Streams written before snapshots recorded their first offset are read from the partition's start.
-      fromOffset: snapshot.firstOffset ?? '0',
-      accept: (message) => message.value !== null && (message.key?.toString('utf8').startsWith(prefix) ?? false),
-      enough: (kept) => kept.length >= to,
-      timeoutMs: this.readTimeoutMs,
-    });
-    const events = await Promise.all(records.map((record) => this.decode(topic, partition, record)));
+    const wanted = to - from + 1;
+    const read = (fromOffset: string) =>
+      readPartition({
+        kafka: this.kafka,
+        admin: this.admin!,
+        groupPrefix: this.options.app,
+        topic,
+        partition,
+        fromOffset,
+        // Only this stream's events in the range, so the read can stop as soon as it has them all.
+        accept: (message) => {
+          const key = message.key?.toString('utf8');
+          if (message.value === null || !key?.startsWith(prefix)) return false;
+          const sequence = Number(key.slice(prefix.length));
+          return sequence >= from && sequence <= to;
+        },
+        enough: (kept) => kept.length >= wanted,
+        timeoutMs: this.readTimeoutMs,
+      });
+    // Streams written before snapshots recorded their first offset are read from the partition's start.
+    const firstOffset = Number(snapshot.firstOffset ?? '0');
+    // After a rehydrator's snapshot (its position is the offset after its last event) only the tail is read.
+    const hinted = options.afterPosition !== undefined && options.afterPosition > firstOffset;
+    let records = await read(String(hinted ? options.afterPosition : firstOffset));
+    // A hint past events in the range (a snapshot from elsewhere) is not trusted: read from the stream's start.
+    if (hinted && records.length < wanted) records = await read(String(firstOffset));
+    // Positions as readAll gives them (offset + 1), so a rehydrator can answer "as of a position".
+    const events = await Promise.all(records.map(async (record) => ({ ...(await this.decode(topic, partition, record)), position: Number(record.offset) + 1 })));
     return events.filter((event) => event.sequence >= from && event.sequence <= to);
   }
 

@@ -13,7 +13,7 @@ export interface TopicLayoutOptions {
 }
 
 /** What a topic is for. */
-export type TopicKind = 'events' | 'snapshots' | 'checkpoints' | 'commands' | 'replies';
+export type TopicKind = 'events' | 'snapshots' | 'checkpoints' | 'commands' | 'replies' | 'snapshot-store';
 
 /** A topic the app needs, with what it must look like. */
 export interface TopicSpec {
@@ -117,6 +117,19 @@ export class TopicLayout {
   /** The latest state of each aggregate of one type, e.g. `shop.Order.snapshots`. */
   snapshots(aggregateType: string): string {
     return this.topicName(`${this.prefix}.${this.checkAggregateType(aggregateType)}.snapshots`, `aggregate type ${JSON.stringify(aggregateType)}`);
+  }
+
+  /**
+   * The topic of a `KafkaSnapshotStore`, e.g. `shop.snapshot-store`: snapshots
+   * of any aggregate type for the rehydrator, keyed `<aggregateType>:<aggregateId>`.
+   * Not {@link TopicLayout.snapshots}, which holds the command processors'
+   * partition state in a payload of its own, written only by the partition's
+   * owner inside its transactions. No aggregate topic can take this name: those
+   * end in `.events` or `.snapshots`. Not in {@link TopicLayout.topicsFor}: the
+   * store provisions it when it starts.
+   */
+  get snapshotStore(): string {
+    return this.topicName(`${this.prefix}.snapshot-store`, 'option prefix');
   }
 
   /**

@@ -178,17 +178,27 @@ function topicCreationErrors(error: unknown): Array<{ type?: string; topic?: str
 
 async function verifyTopics(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
   const partitionCounts = await fetchPartitionCounts(admin, specs, timeoutMs);
+  await verifyRetention(admin, specs);
+  for (const spec of specs) {
+    const actual = partitionCounts.get(spec.name);
+    if (actual === undefined) throw new TopicMissingError(spec.name);
+    if (actual !== spec.partitions) throw new PartitionCountMismatchError(spec.name, spec.partitions, actual);
+  }
+}
+
+/**
+ * Refuses, with {@link TopicWouldLoseHistoryError}, a topic that must keep its
+ * history and whose retention settings would delete records; a topic that is
+ * gone is a {@link TopicMissingError}. Internal: used by {@link provisionTopics}
+ * and by stores that provision a topic of their own.
+ */
+export async function verifyRetention(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
   const retention = await describeRetention(admin, specs);
   for (const spec of specs) {
     const config = retention.get(spec.name);
     // Deleted between listing and describing.
     if (config === undefined) throw new TopicMissingError(spec.name);
     if (spec.mustKeepHistory && wouldLoseHistory(config)) throw new TopicWouldLoseHistoryError(spec.name, config);
-  }
-  for (const spec of specs) {
-    const actual = partitionCounts.get(spec.name);
-    if (actual === undefined) throw new TopicMissingError(spec.name);
-    if (actual !== spec.partitions) throw new PartitionCountMismatchError(spec.name, spec.partitions, actual);
   }
 }
 

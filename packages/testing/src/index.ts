@@ -9,3 +9,7 @@ export type { CommandOutcome } from './result-validator';
 export { FixtureAssertionError } from './fixture-assertion.error';
 export { eventStoreContract } from './event-store-contract';
 export type { EventStoreContractOptions } from './event-store-contract';
+export { snapshotRehydrationContract } from './snapshot-rehydration-contract';
+export type { SnapshotRehydrationContractOptions } from './snapshot-rehydration-contract';
+export { snapshotStoreContract } from './snapshot-store-contract';
+export type { SnapshotStoreContractOptions } from './snapshot-store-contract';

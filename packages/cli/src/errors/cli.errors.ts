@@ -32,3 +32,22 @@ export class NoSchemaRegistryError extends ConfigurationError {
     );
   }
 }
+
+/** No Kafka brokers were named: not on the command line, in the configuration, or in the environment. */
+export class NoBrokersError extends ConfigurationError {
+  static readonly code = 'NO_BROKERS';
+  constructor() {
+    super('No Kafka brokers: pass --brokers <host:port,…>, set KAFKA_BROKERS, or give brokers: [...] in the configuration', NoBrokersError.code);
+  }
+}
+
+/** The command named an aggregate the configuration does not list. */
+export class UnknownAggregateError extends ConfigurationError {
+  static readonly code = 'UNKNOWN_AGGREGATE';
+  constructor(
+    readonly aggregate: string,
+    known: readonly string[],
+  ) {
+    super(`No aggregate '${aggregate}' in the configuration; name one of its aggregate types: ${known.join(', ')}`, UnknownAggregateError.code);
+  }
+}

@@ -114,6 +114,22 @@ export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
   }
 
   /**
+   * Applies one more stored event to an aggregate (a new one when `aggregate` is
+   * `undefined`): {@link AggregateModel.rehydrate} one event at a time, for
+   * readers that stream a log, such as a bulk replay, and cannot hold each
+   * aggregate's history. The same strict checks hold: the event's sequence must
+   * be the aggregate's version + 1 (so a new aggregate starts at 1).
+   *
+   * @returns the aggregate, the one passed in or the new one.
+   * @throws {@link EventSequenceError} on a gap or a repeat.
+   */
+  replay(aggregate: T | undefined, aggregateId: string, event: ReplayedEvent): T {
+    const target = aggregate ?? new this.target();
+    replayEvent(target, 'payloads' in event ? event.payloads : [event.payload], event.sequence, aggregateId);
+    return target;
+  }
+
+  /**
    * The aggregate's state as JSON-safe data, through class-transformer, for a
    * snapshot. Mark dates and nested classes in its fields with `@Type(() => …)`.
    */

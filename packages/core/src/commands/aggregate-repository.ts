@@ -7,6 +7,7 @@ import { EventPipeline } from '../upcasting/event-pipeline';
 import { AggregateModel } from '../aggregate/aggregate-model';
 import { AggregateRoot, markCommitted, persistedVersion } from '../aggregate/aggregate-root';
 import { EventStore } from '../store/event-store';
+import { Rehydrator } from '../snapshots/rehydrator';
 
 /** Tracing fields written into every event a command produces. */
 export interface MessageContext {
@@ -29,6 +30,7 @@ export class AggregateRepository<T extends AggregateRoot> {
     private readonly model: AggregateModel<T>,
     private readonly eventStore: EventStore,
     private readonly pipeline: EventPipeline,
+    private readonly rehydrator?: Rehydrator<T>,
   ) {
     this.registry = pipeline.registry;
   }
@@ -38,6 +40,8 @@ export class AggregateRepository<T extends AggregateRoot> {
    * event goes through the {@link EventPipeline}: upcast, then made an instance.
    */
   async find(aggregateId: string): Promise<T | undefined> {
+    // With snapshots, the rehydrator starts from the newest one (and takes new ones off this path).
+    if (this.rehydrator) return this.rehydrator.load(aggregateId);
     const stream = { aggregateType: this.model.type, aggregateId };
     const history = await this.eventStore.readStream(stream);
     return this.model.rehydrate(

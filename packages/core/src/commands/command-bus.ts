@@ -13,6 +13,9 @@ import { EventStore } from '../store/event-store';
 import { InMemoryEventStore } from '../store/in-memory-event-store';
 import { EventPipeline } from '../upcasting/event-pipeline';
 import { Upcaster } from '../upcasting/upcaster';
+import { Rehydrator, RehydratorWarning } from '../snapshots/rehydrator';
+import { SnapshotPolicy } from '../snapshots/snapshot-policy';
+import { SnapshotStore } from '../snapshots/snapshot-store';
 import { AggregateRepository, MessageContext } from './aggregate-repository';
 import { RetryPolicy, retryPolicy, withRetry } from './retry-policy';
 
@@ -31,6 +34,16 @@ export interface CommandBusOptions {
    * current classes when aggregates are loaded. Checked when the bus is built.
    */
   readonly upcasters?: Iterable<Upcaster>;
+  /** Where snapshots are kept; with one, loads start from the newest snapshot. */
+  readonly snapshots?: SnapshotStore;
+  /**
+   * When to take a snapshot after a load, for every aggregate or per aggregate
+   * class. Snapshots are written off the command path: a failed write is a
+   * warning, never a failed command.
+   */
+  readonly snapshotPolicy?: SnapshotPolicy | ((aggregateClass: Constructor<AggregateRoot>) => SnapshotPolicy | undefined);
+  /** Told when a snapshot is ignored or cannot be written. Defaults to a `console.warn` line. */
+  readonly onWarning?: (warning: RehydratorWarning) => void;
 }
 
 /** Options of one {@link CommandBus.execute} call. */
@@ -82,7 +95,7 @@ export class CommandBus {
   private readonly retryPolicy: RetryPolicy;
   private readonly repositories = new Map<AnyClass, AggregateRepository<AggregateRoot>>();
 
-  constructor(options: CommandBusOptions) {
+  constructor(private readonly options: CommandBusOptions) {
     if (!options || !Array.isArray(options.aggregates) || options.aggregates.length === 0) {
       throw new InvalidOptionError('CommandBus needs `aggregates`: a non-empty array of @Aggregate classes');
     }
@@ -138,7 +151,12 @@ export class CommandBus {
       if (!model) {
         throw new InvalidOptionError(`${aggregateClass.name} is not registered with this CommandBus; add it to \`aggregates\``);
       }
-      repository = new AggregateRepository(model, this.eventStore, this.eventPipeline);
+      const { snapshots, snapshotPolicy, onWarning } = this.options;
+      const policy = typeof snapshotPolicy === 'function' ? snapshotPolicy(aggregateClass) : snapshotPolicy;
+      const rehydrator = snapshots
+        ? new Rehydrator({ aggregate: aggregateClass, eventStore: this.eventStore, snapshots, policy, pipeline: this.eventPipeline, onWarning })
+        : undefined;
+      repository = new AggregateRepository(model, this.eventStore, this.eventPipeline, rehydrator);
       this.repositories.set(aggregateClass, repository);
     }
     return repository as unknown as AggregateRepository<T>;

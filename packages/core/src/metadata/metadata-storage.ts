@@ -18,6 +18,8 @@ export interface CommandMetadata {
 export interface AggregateMetadata {
   readonly target: AnyClass;
   readonly type: string;
+  /** Declared with `@Aggregate(type, { shapeVersion })`; derived when absent. */
+  readonly shapeVersion?: string;
 }
 
 export interface PropertyMetadata {

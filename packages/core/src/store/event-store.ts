@@ -12,6 +12,12 @@ export interface ReadStreamOptions {
   readonly fromSequence?: number;
   /** Last sequence to read; defaults to the end of the stream. */
   readonly toSequence?: number;
+  /**
+   * A hint: the events wanted come after this store position (e.g. the
+   * position of a snapshot's last event). A store with positions may start
+   * reading there instead of at the stream's first event; others ignore it.
+   */
+  readonly afterPosition?: number;
 }
 
 export interface ReadAllOptions {

@@ -1,0 +1,4 @@
+import { InMemorySnapshotStore } from '@tributary/core';
+import { snapshotStoreContract } from '@tributary/testing';
+
+snapshotStoreContract('InMemorySnapshotStore', () => new InMemorySnapshotStore(), { propertyRuns: 100 });

@@ -1,0 +1,5 @@
+/**
+ * @tributary/postgres: Tributary stores on PostgreSQL.
+ */
+export { PostgresSnapshotStore } from './postgres-snapshot-store';
+export type { PostgresSnapshotStoreOptions } from './postgres-snapshot-store';
