@@ -3,7 +3,7 @@
  * rules refusing bad commands, and prints the event log and the state rebuilt
  * from it. On the embedded store by default; on Kafka when KAFKA_BROKERS is set.
  */
-import { CommandBus, InMemoryEventStore } from '@tributary/core';
+import { CommandBus, InMemoryEventStore, Rehydrator } from '@tributary/core';
 import { demoCommands, printState, runCommands } from './demo-scenario';
 import { Order } from './index';
 import { runOnKafka } from './kafka-demo';
@@ -19,6 +19,9 @@ async function runEmbedded(): Promise<void> {
   for await (const event of eventStore.readAll()) {
     console.log(`  #${event.position} ${event.aggregateType}/${event.aggregateId} seq ${event.sequence} ${event.type} v${event.schemaVersion} ${JSON.stringify(event.payload)}`);
   }
+  // A temporal query: the order as it was before it was submitted.
+  const earlier = (await new Rehydrator({ aggregate: Order, eventStore }).load(orderId, { version: 4 }))!;
+  console.log(`\nAs of version 4: ${earlier.status}, ${earlier.items.length} item(s), ${earlier.totalCents} cents`);
   printState(await bus.repository(Order).load(orderId));
 }
 

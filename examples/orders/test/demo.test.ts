@@ -6,5 +6,7 @@ describe('the orders demo (npm run demo)', () => {
     const stdout = await runDemo(undefined);
     expect(stdout).to.contain('Event store: embedded, in memory');
     expectDemoStory(stdout, /^ {2}#\d+ Order\/order-1001 seq \d+ /);
+    // The temporal query: after the removal (seq 4), before the submission (seq 5).
+    expect(stdout).to.contain('As of version 4: open, 1 item(s), 4350 cents');
   });
 });
