@@ -16,6 +16,7 @@ describe('documentation snippets', () => {
       'docs/getting-started.md',
       'docs/aggregate-dsl.md',
       'docs/kafka-event-store.md',
+      'docs/projections.md',
     ]);
   });
 

@@ -1,10 +1,13 @@
 import { CommandResult, DomainError } from '@tributary/core';
 import { AddItem, CancelOrder, CreateOrder, LineItem, Order, RemoveItem, SubmitOrder } from './index';
 
+/** The customer who places the demo's order. */
+export const DEMO_CUSTOMER = 'customer-7';
+
 /** A short life of one order, with three commands the rules refuse. */
 export function demoCommands(orderId: string): object[] {
   return [
-    new CreateOrder(orderId, 'customer-7', [new LineItem('coffee-beans', 2, 1450)]),
+    new CreateOrder(orderId, DEMO_CUSTOMER, [new LineItem('coffee-beans', 2, 1450)]),
     new AddItem(orderId, new LineItem('grinder', 1, 8900)),
     new AddItem(orderId, new LineItem('coffee-beans', 1, 1450)),
     new RemoveItem(orderId, 'filters'), // refused: not in the order

@@ -1,10 +1,14 @@
 /**
  * The orders demo: `npm run demo`. Runs a short life of one order, shows the
- * rules refusing bad commands, and prints the event log and the state rebuilt
- * from it. On the embedded store by default; on Kafka when KAFKA_BROKERS is set.
+ * rules refusing bad commands, prints the event log and the state rebuilt
+ * from it, and projects the events into two read models (PostgreSQL and
+ * Redis, when they answer). On the embedded store by default; on Kafka when
+ * KAFKA_BROKERS is set.
  */
-import { CommandBus, InMemoryEventStore, Rehydrator } from '@tributary/core';
-import { demoCommands, printState, runCommands } from './demo-scenario';
+import { CommandBus, EventStore, InMemoryEventStore, Rehydrator, exploreAggregate } from '@tributary/core';
+import { EventStoreProjector } from '@tributary/projections';
+import { DEMO_CUSTOMER, demoCommands, printState, runCommands } from './demo-scenario';
+import { DemoReadModels } from './demo-read-models';
 import { Order } from './index';
 import { runOnKafka } from './kafka-demo';
 
@@ -23,6 +27,21 @@ async function runEmbedded(): Promise<void> {
   const earlier = (await new Rehydrator({ aggregate: Order, eventStore }).load(orderId, { version: 4 }))!;
   console.log(`\nAs of version 4: ${earlier.status}, ${earlier.items.length} item(s), ${earlier.totalCents} cents`);
   printState(await bus.repository(Order).load(orderId));
+  await projectEmbedded(eventStore, orderId);
+}
+
+/** Projects the embedded store's log into the read models that answer, and prints them. */
+async function projectEmbedded(eventStore: EventStore, orderId: string): Promise<void> {
+  const readModels = await DemoReadModels.open(`${Date.now().toString(36)}${process.pid.toString(36)}`);
+  try {
+    for (const { projection, store } of readModels.projections) {
+      // The same projections the Kafka runners run, over the in-memory store's global log.
+      await new EventStoreProjector({ projection, store, eventStore, events: exploreAggregate(Order).eventClasses }).catchUp();
+    }
+    await readModels.print(orderId, DEMO_CUSTOMER);
+  } finally {
+    await readModels.close();
+  }
 }
 
 const brokers = process.env.KAFKA_BROKERS?.split(',').map((broker) => broker.trim()).filter(Boolean);

@@ -10,11 +10,18 @@ import {
   SchemaGate,
   SchemaRegistry,
 } from '@tributary/avro';
+import { UnknownDeadLetterError } from '@tributary/projections';
+import { CommandContext, brokersFor } from './command-context';
 import { DEFAULT_CONFIG_FILE, loadConfig } from './config-loader';
-import { NoBrokersError, NoSchemaRegistryError, UnknownAggregateError } from './errors/cli.errors';
+import { addDeadLetterCommands } from './dead-letter-commands';
+import { NoSchemaRegistryError, UnknownAggregateError } from './errors/cli.errors';
+import { EXIT } from './exit-codes';
+import { addProjectionCommands } from './projection-commands';
 import { ProgressBar } from './progress-bar';
 import { eventTopicsOf } from './schema-topics';
 import { TributaryConfig } from './tributary-config';
+
+export { EXIT } from './exit-codes';
 
 /** Where the command writes, and what it resolves paths against; the process's own by default. */
 export interface CliEnvironment {
@@ -24,10 +31,15 @@ export interface CliEnvironment {
   readonly env?: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal, for progress drawn in place. Defaults to `process.stderr.isTTY`. */
   readonly stderrIsTTY?: boolean;
+  /** Least time between two progress lines when stderr is not a terminal. Defaults to 1 000 ms. */
+  readonly progressIntervalMs?: number;
+  /**
+   * Stops `tributary projection run` as SIGTERM does: the workers commit the
+   * batch in hand and leave their groups, and the command resolves 0. When
+   * given, the command installs no process signal handlers.
+   */
+  readonly signal?: AbortSignal;
 }
-
-/** Exit codes: 0 fine, 1 the check found an incompatible change or a gap, 2 bad usage or configuration, 3 a failure talking to a service. */
-export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
 
 /**
  * Runs `tributary <args>` and resolves with its exit code; never exits the process.
@@ -37,6 +49,9 @@ export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
  * npx tributary schemas check --config dist/tributary.config.js
  * npx tributary schemas register
  * npx tributary replay Order --brokers localhost:9092
+ * npx tributary projection run --port 9464
+ * npx tributary projection rebuild order-summary
+ * npx tributary dlq list order-summary
  * ```
  */
 export async function runCli(args: readonly string[], environment: CliEnvironment = {}): Promise<number> {
@@ -45,6 +60,16 @@ export async function runCli(args: readonly string[], environment: CliEnvironmen
   const cwd = environment.cwd ?? process.cwd();
   const env = environment.env ?? process.env;
   let exitCode: number = EXIT.ok;
+  const context: CommandContext = {
+    out,
+    err,
+    cwd,
+    env,
+    stderrIsTTY: environment.stderrIsTTY ?? process.stderr.isTTY ?? false,
+    progressIntervalMs: environment.progressIntervalMs,
+    signal: environment.signal,
+    setExitCode: (code) => (exitCode = code),
+  };
 
   const program = new Command('tributary')
     .description('Tributary: event sourcing on Apache Kafka')
@@ -97,7 +122,7 @@ export async function runCli(args: readonly string[], environment: CliEnvironmen
         upcasters: config.upcasters,
         serializer: config.serializer,
       });
-      const bar = new ProgressBar({ write: err, tty: environment.stderrIsTTY ?? process.stderr.isTTY ?? false, label: `replay ${model.type}`, unit: 'events' });
+      const bar = new ProgressBar({ write: err, tty: context.stderrIsTTY, label: `replay ${model.type}`, unit: 'events', lineIntervalMs: context.progressIntervalMs });
       let total = 0;
       replay.on('replay.started', ({ totalRecords }) => (total = totalRecords));
       replay.on('replay.progress', ({ remaining, eventsPerSecond, etaMs }) =>
@@ -109,6 +134,9 @@ export async function runCli(args: readonly string[], environment: CliEnvironmen
       out(`replay ${model.type}: ${result.events} events, ${aggregates} aggregates in ${(result.elapsedMs / 1000).toFixed(2)} s, ${result.eventsPerSecond} events/s\n`);
     });
 
+  addProjectionCommands(program, context);
+  addDeadLetterCommands(program, context);
+
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
@@ -117,7 +145,8 @@ export async function runCli(args: readonly string[], environment: CliEnvironmen
     if (error instanceof TributaryError) {
       err(`tributary: ${error.message} [${error.code}]\n`);
       if (error instanceof IncompatibleEventSchemaError || error instanceof IncompatibleSchemaError || error instanceof EventSchemaGapError) return EXIT.findings;
-      return error instanceof ConfigurationError ? EXIT.usage : EXIT.failure;
+      // Naming a dead letter that is not outstanding is a usage mistake, whatever package throws it.
+      return error instanceof ConfigurationError || error instanceof UnknownDeadLetterError ? EXIT.usage : EXIT.failure;
     }
     err(`tributary: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.failure;
@@ -133,13 +162,6 @@ function gateFor(config: TributaryConfig, registryUrl: string | undefined, env: 
     upcasters: config.upcasters,
     compatibility: config.compatibility,
   });
-}
-
-function brokersFor(config: TributaryConfig, brokers: string | undefined, env: NodeJS.ProcessEnv): string[] {
-  const list = brokers ?? (config.brokers ? config.brokers.join(',') : env.KAFKA_BROKERS);
-  const parsed = (list ?? '').split(',').map((broker) => broker.trim()).filter((broker) => broker.length > 0);
-  if (parsed.length === 0) throw new NoBrokersError();
-  return parsed;
 }
 
 function registryFor(config: TributaryConfig, url: string | undefined, env: NodeJS.ProcessEnv): SchemaRegistry {

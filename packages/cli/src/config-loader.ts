@@ -33,7 +33,27 @@ export function loadConfig(file: string = DEFAULT_CONFIG_FILE, cwd: string = pro
   if (config.partitions !== undefined && !(Number.isInteger(config.partitions) && config.partitions >= 1)) {
     throw new InvalidConfigError(path, `has partitions ${JSON.stringify(config.partitions)}: give the whole number the processors were given`);
   }
+  if (config.projections !== undefined) checkProjections(path, config.projections);
   return config as TributaryConfig;
+}
+
+function checkProjections(path: string, projections: unknown): void {
+  if (!Array.isArray(projections)) throw new InvalidConfigError(path, 'has projections that are not an array of { projection, store }');
+  for (const [index, entry] of (projections as unknown[]).entries()) {
+    const where = `projections[${index}]`;
+    if (typeof entry !== 'object' || entry === null) throw new InvalidConfigError(path, `has ${where} that is not an object: give { projection, store }`);
+    const { projection, store, batchSize, concurrency } = entry as Record<string, unknown>;
+    if ((typeof projection !== 'function' && typeof projection !== 'object') || projection === null) {
+      throw new InvalidConfigError(path, `has ${where} without a projection: give an @Projection class or a defineProjection(…) definition`);
+    }
+    const isStore = typeof store === 'function' || (typeof store === 'object' && store !== null && typeof (store as { commit?: unknown }).commit === 'function');
+    if (!isStore) throw new InvalidConfigError(path, `has ${where} without a store: give a ReadModelStore, or a function that returns one`);
+    for (const [name, value] of [['batchSize', batchSize], ['concurrency', concurrency]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
+        throw new InvalidConfigError(path, `has ${where}.${name} ${JSON.stringify(value)}: give a whole number of at least 1`);
+      }
+    }
+  }
 }
 
 function registerTypeScript(path: string): void {

@@ -24,6 +24,8 @@ export interface Progress {
   readonly rate: number;
   /** Estimated time left, in ms; `Infinity` when unknown yet. */
   readonly etaMs: number;
+  /** A few words after the ETA, e.g. `lag 1200`. */
+  readonly detail?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export class ProgressBar {
 
   private describe(progress: Progress, withLabel = true): string {
     const percent = `${Math.floor(clamp(progress.fraction) * 100)}%`.padStart(4);
-    const line = `${percent} ${Math.round(progress.rate)} ${this.options.unit ?? 'items'}/s ETA ${formatDuration(progress.etaMs)}`;
+    const line = `${percent} ${Math.round(progress.rate)} ${this.options.unit ?? 'items'}/s ETA ${formatDuration(progress.etaMs)}${progress.detail ? ` ${progress.detail}` : ''}`;
     return withLabel && this.options.label ? `${this.options.label} ${line}` : line;
   }
 }

@@ -61,6 +61,20 @@ export { SnapshotPolicies } from './snapshots/snapshot-policy';
 export type { SnapshotDecision, SnapshotPolicy } from './snapshots/snapshot-policy';
 export { shapeVersionOf } from './snapshots/shape-version';
 
+export type {
+  BatchCommit,
+  BatchContext,
+  CommitOutcome,
+  DeadLetterEntry,
+  PartitionOffset,
+  ReadModelSlot,
+  ReadModelStore,
+} from './projections/read-model-store';
+export { compareDeadLetters, liveSlot, shadowSlot, slotKey } from './projections/read-model-store';
+export { InMemoryReadModelStore } from './projections/in-memory-read-model-store';
+export type { InMemoryWriter } from './projections/in-memory-read-model-store';
+export { ReadModelStoreUnavailableError, ShadowBehindError } from './errors/projection.errors';
+
 export { AggregateRepository } from './commands/aggregate-repository';
 export { CommandBus } from './commands/command-bus';
 export { DEFAULT_RETRY_POLICY, retryPolicy, withRetry } from './commands/retry-policy';

@@ -22,6 +22,7 @@ export type { AggregateSnapshot, PartitionStateStore } from './partition-state-s
 export { FileSystemPartitionStateStore } from './file-system-state-store';
 export type { FileSystemPartitionStateStoreOptions } from './file-system-state-store';
 export type { ProcessorEventName, ProcessorEvents, ReplayEventName, ReplayEvents } from './instrumentation';
+export { Instrumentation } from './instrumentation';
 export { BulkReplay } from './bulk-replay';
 export type { BulkReplayOptions, BulkReplayResult, ReplayedAggregates, TopicPartitionOffsets } from './bulk-replay';
 export { TopicLayout } from './topic-layout';
@@ -31,7 +32,12 @@ export type { ProvisionTopicsOptions } from './topic-provisioner';
 export { toTributaryError } from './broker-error-map';
 export type { BrokerErrorContext } from './broker-error-map';
 export { murmur2, partitionForKey, toPositive } from './murmur2';
-export { HEADER, envelopeFromHeaders } from './record-headers';
+export { HEADER, envelopeFromHeaders, envelopeHeaders, readHeader } from './record-headers';
+export { readPartition } from './partition-reader';
+export type { PartitionReadOptions } from './partition-reader';
+export { fetchTopicOffsets } from './topic-offsets';
+export { resolveConnectionOptions } from './kafka-options';
+export type { ResolvedConnectionOptions } from './kafka-options';
 export { exactlyPartition } from './partition-restorer';
 export {
   BrokerUnreachableError,

@@ -163,6 +163,9 @@ async function createTopics(admin: Admin, layout: TopicLayout, specs: readonly T
       })),
     });
   } catch (error) {
+    // Created, but waiting for the leaders raced another process creating them too: metadata lags a moment.
+    // The verification that follows waits for the partitions and names any topic really missing.
+    if (NOT_READY_YET.has((error as { type?: string } | null)?.type ?? '')) return;
     // Some topics lost the race (TOPIC_ALREADY_EXISTS) while others failed for real: report the real failure.
     const realFailure = topicCreationErrors(error).find((inner) => inner.type !== 'TOPIC_ALREADY_EXISTS');
     if (realFailure === undefined && topicCreationErrors(error).length > 0) return;

@@ -13,3 +13,5 @@ export { snapshotRehydrationContract } from './snapshot-rehydration-contract';
 export type { SnapshotRehydrationContractOptions } from './snapshot-rehydration-contract';
 export { snapshotStoreContract } from './snapshot-store-contract';
 export type { SnapshotStoreContractOptions } from './snapshot-store-contract';
+export { readModelStoreContract } from './read-model-store-contract';
+export type { ReadModelStoreContractAdapter, ReadModelStoreContractOptions } from './read-model-store-contract';

@@ -51,3 +51,30 @@ export class UnknownAggregateError extends ConfigurationError {
     super(`No aggregate '${aggregate}' in the configuration; name one of its aggregate types: ${known.join(', ')}`, UnknownAggregateError.code);
   }
 }
+
+/** The command named a projection the configuration does not list. */
+export class UnknownProjectionError extends ConfigurationError {
+  static readonly code = 'UNKNOWN_PROJECTION';
+  constructor(
+    readonly projection: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      known.length === 0
+        ? `No projection '${projection}' in the configuration, which lists none: add projections: [{ projection, store }] to it`
+        : `No projection '${projection}' in the configuration; name one of its projections: ${known.join(', ')}`,
+      UnknownProjectionError.code,
+    );
+  }
+}
+
+/** The port for `/metrics` and `/health` is taken by another process. */
+export class MetricsPortInUseError extends ConfigurationError {
+  static readonly code = 'METRICS_PORT_IN_USE';
+  constructor(
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`Port ${port} for /metrics and /health is in use: pass --port <n> with a free one (0 picks any)`, MetricsPortInUseError.code, cause);
+  }
+}
