@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Admin, Kafka } from 'kafkajs';
-import { InMemoryReadModelStore, InMemoryWriter } from '@tributary/core';
+import { Event, InMemoryReadModelStore, InMemoryWriter, defineUpcaster } from '@tributary/core';
 import { ProjectionRunner } from '@tributary/projections';
 import { createKafka, kafkaBrokers, uniqueName } from '../../../test-support/integration';
 import { ShopEventWriter } from './support/event-writer';
@@ -136,6 +136,50 @@ describe('ProjectionRunner on Kafka (in-memory read model)', function () {
       expect(result.failed[0].message).to.contain('ShopOrder:p-10');
       expect((await runner.deadLetters().list()).map((letter) => letter.aggregate)).to.deep.equal(['ShopOrder:p-10']);
       expect(inMemoryRows(store.read('order-summary')).get('p-1')).to.deep.equal(foldOrderSummaries(events).get('p-1'));
+    } finally {
+      await runner.stop();
+      await writer.close();
+    }
+  });
+
+  it('hands handlers current-version events: past records go through the upcasters first', async () => {
+    // History written before ItemAdded existed: a LineAdded whose price was in euros.
+    @Event('ProjectionTest.LineAdded')
+    class LineAdded {
+      constructor(
+        readonly sku: string,
+        readonly euros: number,
+      ) {}
+    }
+    const lineToItem = defineUpcaster('ProjectionTest.LineAdded', 1, ({ payload }) => ({
+      type: 'ProjectionTest.ItemAdded',
+      schemaVersion: 1,
+      payload: { sku: payload.sku, cents: Math.round((payload.euros as number) * 100) },
+    }));
+    const app = uniqueName('proj');
+    const writer = new ShopEventWriter(kafka, app, 2);
+    await writer.createTopic(admin);
+    const events = shopEvents(5, 200, 20);
+    const past = (event: (typeof events)[number], index: number) =>
+      event.type === 'item' && index % 2 === 0 ? { type: 'ProjectionTest.LineAdded', schemaVersion: 1, payload: { sku: event.sku, euros: event.cents / 100 } } : undefined;
+    await writer.write(events, undefined, past);
+    expect(events.filter((event, index) => past(event, index)).length).to.be.greaterThan(10);
+    const store = new InMemoryReadModelStore();
+    const runner = new ProjectionRunner<InMemoryWriter>({
+      app,
+      brokers: kafkaBrokers(),
+      partitions: 2,
+      aggregates: [ShopOrder],
+      projection: InMemoryOrderSummary,
+      store,
+      events: [LineAdded],
+      upcasters: [lineToItem],
+    });
+    const expected = foldOrderSummaries(events);
+    await runner.start();
+    try {
+      await eventually(() => JSON.stringify([...inMemoryRows(store.read('order-summary'))].sort()) === JSON.stringify([...expected].sort()));
+      expect(await runner.deadLetters().list()).to.deep.equal([]);
     } finally {
       await runner.stop();
       await writer.close();

@@ -32,8 +32,16 @@ export class ShopEventWriter {
     });
   }
 
-  /** Writes the events in one transaction per call. */
-  async write(events: readonly ShopEvent[], poison: (event: ShopEvent, index: number) => boolean = () => false): Promise<void> {
+  /**
+   * Writes the events in one transaction per call. `poison` marks payloads the
+   * test projections refuse; `past` writes an event as a record of an earlier
+   * schema (type, version, payload), as history written before a change would be.
+   */
+  async write(
+    events: readonly ShopEvent[],
+    poison: (event: ShopEvent, index: number) => boolean = () => false,
+    past: (event: ShopEvent, index: number) => PastRecord | undefined = () => undefined,
+  ): Promise<void> {
     if (events.length === 0) return;
     if (!this.producer) {
       this.producer = this.kafka.producer({ transactionalId: `${this.app}-writer-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
@@ -46,12 +54,12 @@ export class ShopEventWriter {
         messages: events.map((event, index) => {
           const sequence = (this.sequences.get(event.orderId) ?? 0) + 1;
           this.sequences.set(event.orderId, sequence);
-          const { type, payload } = toRecord(event);
+          const { type, schemaVersion, payload } = past(event, index) ?? { ...toRecord(event), schemaVersion: 1 };
           const headers = envelopeHeaders(
             {
               eventId: randomUUID(),
               type,
-              schemaVersion: 1,
+              schemaVersion,
               aggregateType: 'ShopOrder',
               aggregateId: event.orderId,
               sequence,
@@ -81,6 +89,13 @@ export class ShopEventWriter {
   async close(): Promise<void> {
     await this.producer?.disconnect();
   }
+}
+
+/** An event as a record of an earlier schema. */
+export interface PastRecord {
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly payload: Record<string, unknown>;
 }
 
 function toRecord(event: ShopEvent): { type: string; payload: Record<string, unknown> } {
