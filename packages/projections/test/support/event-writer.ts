@@ -48,8 +48,9 @@ export class ShopEventWriter {
       await this.producer.connect();
     }
     const transaction = await this.producer.transaction();
+    let written: { partition: number; baseOffset?: string }[];
     try {
-      await transaction.send({
+      written = await transaction.send({
         topic: this.topic,
         messages: events.map((event, index) => {
           const sequence = (this.sequences.get(event.orderId) ?? 0) + 1;
@@ -83,6 +84,36 @@ export class ShopEventWriter {
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       throw error;
+    }
+    await this.visible(written, events);
+  }
+
+  /**
+   * Waits until read_committed readers can see what was written: commit()
+   * returns before the commit markers reach the partitions, and until then the
+   * partition's end as a read_committed reader sees it (kafkajs's
+   * fetchTopicOffsets) stops before the transaction, so a test comparing stored
+   * offsets with it would think a projection caught up too soon.
+   */
+  private async visible(written: readonly { partition: number; baseOffset?: string }[], events: readonly ShopEvent[]): Promise<void> {
+    const counts = new Map<number, number>();
+    for (const event of events) {
+      const partition = partitionForKey(event.orderId, this.partitions);
+      counts.set(partition, (counts.get(partition) ?? 0) + 1);
+    }
+    const lastOffsets = written.map(({ partition, baseOffset }) => ({ partition, last: BigInt(baseOffset ?? '0') + BigInt(counts.get(partition) ?? 1) - 1n }));
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ends = new Map((await admin.fetchTopicOffsets(this.topic)).map(({ partition, high }) => [partition, BigInt(high)]));
+        if (lastOffsets.every(({ partition, last }) => (ends.get(partition) ?? 0n) > last)) return;
+        if (Date.now() > deadline) throw new Error(`the transaction written to ${this.topic} did not become visible in 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await admin.disconnect();
     }
   }
 
