@@ -18,7 +18,6 @@
  * BENCH_LEG_TIMEOUT_MS (240 000). KAFKA_BROKERS (started for the run if unset),
  * DATABASE_URL, REDIS_URL. README.md in this folder says more.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { JsonSerializer } from '@tributary/core';
 import { TopicLayout } from '@tributary/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { childTasks } from '../child-tasks';
 import { GenerationReport, ensureDataset } from '../replay/dataset';
 import { AGGREGATE_TYPE } from '../replay/domain';
 import { SelfTime, selfTimes } from '../replay/profile';
@@ -79,24 +79,8 @@ for (const store of STORES) if (!['memory', 'postgres', 'redis'].includes(store)
 
 // ---- child processes ----
 
-const TASK_ENV = 'BENCH_PROJECTIONS_TASK';
-const RESULT_PREFIX = 'BENCH_PROJECTIONS_RESULT ';
+const { inChild, start } = childTasks<Task>('projections', runTask);
 
-/** Runs one task in a fresh Node process (optionally CPU-profiled), so its memory and JIT state are its own. */
-function inChild<T>(task: Task, profileDir?: string): Promise<T> {
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(__dirname, '..', 'run.js'), 'projections'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, [TASK_ENV]: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
-      if (code !== 0 || !line) return reject(new Error(`${task.kind} child exited with ${code}${out ? `:\n${out}` : ''}`));
-      resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
-    });
-  });
-}
 
 // ---- the run ----
 
@@ -416,25 +400,4 @@ function headline(base: number, replayed: ReadResult | undefined, projections: P
   return parts.join(', ');
 }
 
-const taskText = process.env[TASK_ENV];
-if (taskText) {
-  // A child: one task, its result on one line.
-  runTask(JSON.parse(taskText) as Task).then(
-    (result) => {
-      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
-    },
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-} else {
-  main().then(
-    // kafkajs can leave timers behind after disconnect; do not wait for them.
-    () => process.exit(process.exitCode ?? 0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+start(main);

@@ -16,13 +16,13 @@
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL if set, otherwise starts the
  * project's services for the run. README.md in this folder says more.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TopicLayout } from '@tributary/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { childTasks } from '../child-tasks';
 import { FORMATS, GenerationReport, datasetSpec, ensureDataset } from './dataset';
 import { AGGREGATE_TYPE } from './domain';
 import { SelfTime, selfTimes } from './profile';
@@ -42,8 +42,7 @@ const LABELS: Record<string, string> = { json: 'JSON', avro: 'Avro', 'avro-v1': 
 
 // ---- child processes ----
 
-const TASK_ENV = 'BENCH_REPLAY_TASK';
-const RESULT_PREFIX = 'BENCH_REPLAY_RESULT ';
+const { inChild, start } = childTasks<Task>('replay', runTask);
 
 async function runTask(task: Task): Promise<unknown> {
   if (task.kind === 'baseline') return baseline(task);
@@ -51,21 +50,6 @@ async function runTask(task: Task): Promise<unknown> {
   return singleLoads(task);
 }
 
-/** Runs one task in a fresh Node process (optionally CPU-profiled) and returns what it printed. */
-function inChild<T>(task: Task, profileDir?: string): Promise<T> {
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(__dirname, '..', 'run.js'), 'replay'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, [TASK_ENV]: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
-      if (code !== 0 || !line) return reject(new Error(`${task.kind} child exited with ${code}${out ? `:\n${out}` : ''}`));
-      resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
-    });
-  });
-}
 
 // ---- the run ----
 
@@ -284,26 +268,4 @@ function report(generation: GenerationReport[], scenarios: ScenarioReport[], loa
   }
 }
 
-const taskText = process.env[TASK_ENV];
-if (taskText) {
-  // A child: one task, its result on one line.
-  runTask(JSON.parse(taskText) as Task).then(
-    (result) => {
-      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
-    },
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-} else {
-  main().then(
-    // kafkajs can leave timers behind after disconnect; do not wait for them.
-    () => process.exit(process.exitCode ?? 0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
-
+start(main);
