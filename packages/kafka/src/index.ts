@@ -37,6 +37,8 @@ export { readPartition } from './partition-reader';
 export type { PartitionReadOptions } from './partition-reader';
 export { fetchTopicOffsets } from './topic-offsets';
 export { resolveConnectionOptions } from './kafka-options';
+export { GROUP_TIMING_DEFAULTS } from './group-timing';
+export { DEFAULT_STOP_SIGNALS, stopOnSignals } from './stop-on-signals';
 export type { ResolvedConnectionOptions } from './kafka-options';
 export { exactlyPartition } from './partition-restorer';
 export {
