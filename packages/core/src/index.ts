@@ -24,6 +24,7 @@ export type { CommandHandlerBinding, ReplayedEvent } from './aggregate/aggregate
 export type { MessageContext } from './commands/aggregate-repository';
 export type { CommandBusOptions, CommandResult, ExecuteOptions } from './commands/command-bus';
 export type { RetryPolicy } from './commands/retry-policy';
+export type { CommandOutcome } from './commands/command-outcome';
 export type { AnyClass, CommandMetadata, Constructor, EventMetadata } from './metadata/metadata-storage';
 export type { TributaryErrorOptions } from './errors/tributary.error';
 
@@ -78,6 +79,7 @@ export { ReadModelStoreUnavailableError, ShadowBehindError } from './errors/proj
 export { AggregateRepository } from './commands/aggregate-repository';
 export { CommandBus } from './commands/command-bus';
 export { DEFAULT_RETRY_POLICY, retryPolicy, withRetry } from './commands/retry-policy';
+export { DEFAULT_DECIDED_COMMANDS_PER_AGGREGATE, decidedCommandsLimit, failureDecides, findDecision, rememberDecision } from './commands/command-outcome';
 
 export { MetadataStorage, getMetadataStorage } from './metadata/metadata-storage';
 

@@ -48,7 +48,12 @@ export interface CommandBusOptions {
 
 /** Options of one {@link CommandBus.execute} call. */
 export interface ExecuteOptions {
-  /** Id of this command; becomes the causation id of its events. Defaults to a new UUID. */
+  /**
+   * Id of this command; becomes the causation id of its events. Defaults to a
+   * new UUID. Give one to make the command safe to send again: a command whose
+   * id was already decided on its aggregate is answered with that decision
+   * (see {@link CommandResult.deduplicated}) and decides nothing.
+   */
   readonly commandId?: string;
   /** Id shared by everything one request causes. Defaults to the command id. */
   readonly correlationId?: string;
@@ -62,8 +67,14 @@ export interface CommandResult {
   readonly aggregateId: string;
   /** The aggregate's version after the command: the sequence of its latest event. */
   readonly version: number;
-  /** The events the command stored, in order; empty if it decided nothing changes. */
+  /** The events the command stored, in order; empty if it decided nothing changes, or if it was {@link CommandResult.deduplicated}. */
   readonly events: readonly EventEnvelope<object>[];
+  /**
+   * True when a command with this id had been decided already: nothing was
+   * decided now, `version` is the version the first decision reached, and
+   * `events` is empty (read them from the store if you need them).
+   */
+  readonly deduplicated?: boolean;
 }
 
 /**
