@@ -169,3 +169,25 @@ function kafkajsLogLevel(): logLevel {
   }
   return level;
 }
+
+/** A schema registry of a test's own, which the test may stop (the shared one must keep running). */
+export interface OwnSchemaRegistry {
+  /** The Confluent-compatible base URL. */
+  readonly url: string;
+  /** Stops it: later requests are refused, as when a registry goes down. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Apicurio registry for one test, through scripts/services (a few
+ * seconds: a JVM starts). For tests of what happens when the registry goes away.
+ */
+export async function startOwnSchemaRegistry(): Promise<OwnSchemaRegistry> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startServices } = require('../scripts/services') as {
+    startServices(options: { env: Record<string, string> }): Promise<{ schemaRegistryUrl: string; stop(): Promise<void> }>;
+  };
+  // A Kafka address in the environment it is given means: start the registry only.
+  const services = await startServices({ env: { KAFKA_BROKERS: kafkaBrokers().join(',') } });
+  return { url: services.schemaRegistryUrl, stop: () => services.stop() };
+}

@@ -78,7 +78,7 @@ export { ReadModelStoreUnavailableError, ShadowBehindError } from './errors/proj
 
 export { AggregateRepository } from './commands/aggregate-repository';
 export { CommandBus } from './commands/command-bus';
-export { DEFAULT_RETRY_POLICY, retryPolicy, withRetry } from './commands/retry-policy';
+export { DEFAULT_RETRY_POLICY, retryDelayMs, retryPolicy, withRetry } from './commands/retry-policy';
 export { DEFAULT_DECIDED_COMMANDS_PER_AGGREGATE, decidedCommandsLimit, failureDecides, findDecision, rememberDecision } from './commands/command-outcome';
 
 export { MetadataStorage, getMetadataStorage } from './metadata/metadata-storage';

@@ -139,7 +139,7 @@ export class BulkReplay {
     this.domain = new DomainModel(options.aggregates, options.events ?? []);
     this.serializer = resolved.serializer;
     this.pipeline = new EventPipeline({ registry: this.domain.eventRegistry, upcasters: options.upcasters, serializer: this.serializer });
-    this.layout = new TopicLayout({ app: options.app, prefix: options.prefix, partitions: resolved.partitions });
+    this.layout = resolved.layout;
     this.kafkaConfig = resolved.kafkaConfig;
     this.startupTimeoutMs = resolved.startupTimeoutMs;
     this.readTimeoutMs = positive(options.readTimeoutMs ?? 30_000, 'readTimeoutMs');
@@ -261,7 +261,7 @@ export class BulkReplay {
     handlers: { apply: (read: PartitionRead, message: KafkaMessage) => Promise<void>; progressed: () => void },
   ): Promise<void> {
     const kafka = new Kafka({ logLevel: logLevel.NOTHING, ...this.kafkaConfig, brokers: [...this.options.brokers] });
-    const groupId = `${this.options.app}-replay-${randomUUID()}`;
+    const groupId = `${this.layout.prefix}-replay-${randomUUID()}`;
     const consumer: Consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 50 });
     const unfinished = new Set(reads.values());
     let settled = false;

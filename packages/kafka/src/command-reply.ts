@@ -1,6 +1,6 @@
 import * as core from '@tributary/core';
 import { DomainError, EventData, TributaryError } from '@tributary/core';
-import { AggregateSnapshot } from './partition-state-store';
+import type { AggregateSnapshot, DecidedCommand } from './partition-state-store';
 
 /** An event as carried in a reply: the envelope fields the caller does not know already. */
 export interface ReplyEvent {
@@ -34,6 +34,10 @@ export type CommandReply =
       readonly events: readonly ReplyEvent[];
       /** The aggregate's state, in answer to a `load` request. */
       readonly snapshot?: AggregateSnapshot;
+      /** True when the command id had been decided before: this is that decision's outcome, and nothing was decided now. */
+      readonly deduplicated?: boolean;
+      /** In answer to an `outcome` request: the decision kept for the command id asked about, or null if none is. */
+      readonly decision?: DecidedCommand | null;
     }
   | { readonly commandId: string; readonly status: 'error'; readonly error: ReplyError };
 

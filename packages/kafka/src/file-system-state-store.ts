@@ -2,7 +2,7 @@ import { Hash, createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError } from '@tributary/core';
-import { AggregateSnapshot, PartitionStateStore } from './partition-state-store';
+import { AggregateSnapshot, PartitionStateStore, splitKey, stateKey } from './partition-state-store';
 
 /** Options of {@link FileSystemPartitionStateStore}. */
 export interface FileSystemPartitionStateStoreOptions {
@@ -120,18 +120,22 @@ export class FileSystemPartitionStateStore implements PartitionStateStore {
     return this.snapshots.size;
   }
 
+  *entries(): Iterable<[string, string, AggregateSnapshot]> {
+    for (const [name, snapshot] of this.snapshots) yield [...splitKey(name), snapshot];
+  }
+
   get(aggregateType: string, aggregateId: string): AggregateSnapshot | undefined {
-    return this.snapshots.get(key(aggregateType, aggregateId));
+    return this.snapshots.get(stateKey(aggregateType, aggregateId));
   }
 
   set(aggregateType: string, aggregateId: string, snapshot: AggregateSnapshot): void {
-    const name = key(aggregateType, aggregateId);
+    const name = stateKey(aggregateType, aggregateId);
     this.snapshots.set(name, snapshot);
     this.pending.set(name, snapshot);
   }
 
   delete(aggregateType: string, aggregateId: string): void {
-    const name = key(aggregateType, aggregateId);
+    const name = stateKey(aggregateType, aggregateId);
     this.snapshots.delete(name);
     this.pending.set(name, null);
   }
@@ -203,8 +207,8 @@ export class FileSystemPartitionStateStore implements PartitionStateStore {
         if (line.length === 0) continue;
         const entry = JSON.parse(line) as unknown;
         if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') return;
-        if (entry.length === 3) snapshots.set(key(entry[0], entry[1]), entry[2] as AggregateSnapshot);
-        else if (entry.length === 2) snapshots.delete(key(entry[0], entry[1]));
+        if (entry.length === 3) snapshots.set(stateKey(entry[0], entry[1]), entry[2] as AggregateSnapshot);
+        else if (entry.length === 2) snapshots.delete(stateKey(entry[0], entry[1]));
         else return;
       }
     } catch {
@@ -329,15 +333,9 @@ function isCheckpointFile(file: unknown): file is CheckpointFile {
   );
 }
 
-function key(aggregateType: string, aggregateId: string): string {
-  return `${aggregateType}\u0000${aggregateId}`;
-}
-
 /** One log line; JSON escapes newlines inside strings, so a line is one change. */
 function line(name: string, snapshot: AggregateSnapshot | null): string {
-  const cut = name.indexOf('\u0000');
-  const aggregateType = name.slice(0, cut);
-  const aggregateId = name.slice(cut + 1);
+  const [aggregateType, aggregateId] = splitKey(name);
   return `${JSON.stringify(snapshot === null ? [aggregateType, aggregateId] : [aggregateType, aggregateId, snapshot])}\n`;
 }
 

@@ -7,7 +7,8 @@
  * commands through a {@link KafkaCommandBus}.
  */
 export { CommandProcessor } from './command-processor';
-export type { CommandProcessorOptions, ProcessorRequest } from './command-processor';
+export type { CommandProcessorOptions } from './processor-options';
+export type { ProcessorRequest } from './request-handlers';
 export { KafkaCommandBus } from './kafka-command-bus';
 export { KafkaEventStore } from './kafka-event-store';
 export type { KafkaEventStoreOptions } from './kafka-event-store';
@@ -18,7 +19,7 @@ export type { KafkaConnectionOptions } from './kafka-options';
 export { CommandFailedError } from './command-reply';
 export type { CommandReply, ReplyError, ReplyEvent } from './command-reply';
 export { InMemoryPartitionStateStore } from './partition-state-store';
-export type { AggregateSnapshot, PartitionStateStore } from './partition-state-store';
+export type { AggregateSnapshot, DecidedCommand, PartitionStateStore } from './partition-state-store';
 export { FileSystemPartitionStateStore } from './file-system-state-store';
 export type { FileSystemPartitionStateStoreOptions } from './file-system-state-store';
 export type { ProcessorEventName, ProcessorEvents, ReplayEventName, ReplayEvents } from './instrumentation';
@@ -50,5 +51,12 @@ export {
   TopicWouldLoseHistoryError,
 } from './errors/kafka.errors';
 export type { TopicRetentionConfig } from './errors/kafka.errors';
-export { CommandTimeoutError, GroupJoinTimeoutError, ReadTimeoutError, RestoreTimeoutError } from './errors/processor.errors';
+export {
+  AggregateRebuildError,
+  CommandTimeoutError,
+  GroupJoinTimeoutError,
+  MalformedRequestError,
+  ReadTimeoutError,
+  RestoreTimeoutError,
+} from './errors/processor.errors';
 export { UnreadableEventRecordError } from './errors/replay.errors';

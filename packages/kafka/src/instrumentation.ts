@@ -10,9 +10,24 @@ export interface ProcessorEvents {
     restoreMs: number;
     /** `'local'`: the state persisted on local disk was current, the snapshots topics were not read; `'topics'`: restored from them. */
     source: 'local' | 'topics';
+    /** Aggregates rebuilt from their events because their state had another shape than today's code gives. */
+    rebuilt: number;
   };
-  /** The partition left this processor, by rebalance, fencing or stop. */
-  'processor.partition-released': { partition: number; reason: 'rebalance' | 'fenced' | 'stop' };
+  /**
+   * The partition left this processor: by a rebalance (or a rejoin after being
+   * dropped from the group), because its producer was fenced, because a
+   * transaction failed (it is taken over anew), or at stop.
+   */
+  'processor.partition-released': { partition: number; reason: 'rebalance' | 'fenced' | 'failed' | 'stop' };
+  /**
+   * The group gave this processor its partitions (taken over at their first
+   * command). `rejoined`: with a new member id, after the group dropped this
+   * processor (frozen past its session timeout): every partition it held was
+   * let go, since another owner may have changed it.
+   */
+  'processor.group-joined': { memberId: string; partitions: number[]; rejoined: boolean };
+  /** Taking over a partition failed; it is tried again after `retryInMs`. */
+  'processor.takeover-failed': { partition: number; attempt: number; retryInMs: number; error: Error };
   /** A transaction's records are sent and its offsets added; it is not committed yet. */
   'processor.transaction-sent': { partition: number; commands: number; firstOffset: string; lastOffset: string };
   /** A transaction is committed; local state is not updated yet, no reply has been read. */
@@ -26,6 +41,8 @@ export type ProcessorEventName = keyof ProcessorEvents;
 const PROCESSOR_EVENT_NAMES: readonly ProcessorEventName[] = [
   'processor.partition-assigned',
   'processor.partition-released',
+  'processor.group-joined',
+  'processor.takeover-failed',
   'processor.transaction-sent',
   'processor.transaction-committed',
   'processor.transaction-aborted',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AggregateRoot,
+  CommandOutcome,
   CommandRegistry,
   CommandResult,
   Constructor,
@@ -9,9 +10,13 @@ import {
   ExecuteOptions,
   InvalidOptionError,
   MissingCommandHandlerError,
+  RetryPolicy,
+  retryPolicy,
+  withRetry,
 } from '@tributary/core';
 import { Admin, Consumer, Kafka, Producer, logLevel } from 'kafkajs';
-import { commandRegistryFor, withTimeout } from './command-processor';
+import { commandRegistryFor } from './kafka-command-registry';
+import { withTimeout } from './with-timeout';
 import { CommandReply, ErrorReviver } from './command-reply';
 import { toTributaryError } from './broker-error-map';
 import { CommandTimeoutError, GroupJoinTimeoutError } from './errors/processor.errors';
@@ -29,15 +34,30 @@ export interface KafkaCommandBusOptions extends KafkaConnectionOptions {
   readonly commandTimeoutMs?: number;
   /** Your `DomainError` classes, so errors thrown in a processor come back as instances of them. */
   readonly domainErrors?: ReadonlyArray<abstract new (...args: never[]) => Error>;
+  /**
+   * Send a command again, with the same command id, when no reply came in time
+   * or the processor failed it with a retriable error (a registry that was
+   * down). Safe because processors decide each command id once. Off by default;
+   * each `execute` may turn it on or off with its own `retry`.
+   */
+  readonly retry?: Partial<RetryPolicy>;
 }
 
 /** Options of one {@link KafkaCommandBus.execute} call. */
 export interface KafkaExecuteOptions extends ExecuteOptions {
   /** Refuse the command unless the aggregate is at this version (optimistic concurrency from a UI). */
   readonly expectedVersion?: number;
+  /** How long to wait for the reply to each attempt. Defaults to the bus's `commandTimeoutMs`. */
+  readonly timeoutMs?: number;
+  /**
+   * Send the command again with the same id after a timeout or a retriable
+   * failure, by this policy (`false`: never). Defaults to the bus's `retry`.
+   * When the retries run out, {@link RetriesExhaustedError} wraps the last error.
+   */
+  readonly retry?: Partial<RetryPolicy> | false;
 }
 
-type PendingReply = { resolve: (reply: CommandReply) => void };
+type ReplyWaiter = (reply: CommandReply) => void;
 
 /**
  * Sends commands to the command processors of an app, from any process, and
@@ -58,12 +78,13 @@ type PendingReply = { resolve: (reply: CommandReply) => void };
 export class KafkaCommandBus {
   readonly layout: TopicLayout;
   readonly domain: DomainModel;
-  private readonly options: ResolvedConnectionOptions & { commandTimeoutMs: number };
+  private readonly options: ResolvedConnectionOptions & { commandTimeoutMs: number; retry?: RetryPolicy };
   private readonly commands: CommandRegistry;
   private readonly reviver: ErrorReviver;
   private readonly kafka: Kafka;
   private readonly clientId = `client-${randomUUID()}`;
-  private readonly pending = new Map<string, PendingReply>();
+  /** Who waits for the reply to each command id: several, when one id is sent again or twice at once. */
+  private readonly waiting = new Map<string, Set<ReplyWaiter>>();
   private admin?: Admin;
   private producer?: Producer;
   private consumer?: Consumer;
@@ -72,11 +93,11 @@ export class KafkaCommandBus {
     const connection = resolveConnectionOptions(options, 'KafkaCommandBus');
     const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
     if (!(commandTimeoutMs > 0)) throw new InvalidOptionError(`KafkaCommandBus option commandTimeoutMs must be positive, got ${commandTimeoutMs}`);
-    this.options = { ...connection, commandTimeoutMs };
+    this.options = { ...connection, commandTimeoutMs, retry: options.retry === undefined ? undefined : retryPolicy(options.retry) };
     this.domain = new DomainModel(connection.aggregates);
     this.commands = commandRegistryFor(this.domain, 'KafkaCommandBus');
     this.reviver = new ErrorReviver(options.domainErrors);
-    this.layout = new TopicLayout({ app: connection.app, partitions: connection.partitions });
+    this.layout = connection.layout;
     this.kafka = new Kafka({ logLevel: logLevel.NOTHING, ...connection.kafkaConfig, brokers: [...connection.brokers] });
   }
 
@@ -91,7 +112,7 @@ export class KafkaCommandBus {
     // partition's end as it is now, before we send anything, so none of our
     // replies can be missed; earlier records are never ours.
     const partition = partitionForKey(this.clientId, this.options.partitions);
-    const groupId = `${this.options.app}-replies-${this.clientId}`;
+    const groupId = this.repliesGroupId;
     const offsets = await fetchTopicOffsets(this.admin, this.layout.replies);
     const end = offsets.find((entry) => entry.partition === partition)!.high;
 
@@ -111,7 +132,7 @@ export class KafkaCommandBus {
       eachMessage: async ({ message }) => {
         if (message.key?.toString('utf8') !== this.clientId || !message.value) return;
         const reply = JSON.parse(message.value.toString('utf8')) as CommandReply;
-        this.pending.get(reply.commandId)?.resolve(reply);
+        for (const waiter of this.waiting.get(reply.commandId) ?? []) waiter(reply);
       },
     });
     // admin.setOffsets would run a consumer of its own for seconds; a seek right after run is applied at the next fetch.
@@ -121,36 +142,62 @@ export class KafkaCommandBus {
 
   /** Stops listening and disconnects; pending commands fail with {@link CommandTimeoutError} as their time runs out. */
   async stop(): Promise<void> {
-    const groupId = `${this.options.app}-replies-${this.clientId}`;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await this.admin?.deleteGroups([groupId]).catch(() => undefined);
+    await this.admin?.deleteGroups([this.repliesGroupId]).catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  /** The throwaway group this client reads its replies with. */
+  private get repliesGroupId(): string {
+    return `${this.layout.prefix}-replies-${this.clientId}`;
   }
 
   /**
    * Sends a command and waits until its events are committed.
    *
+   * A command is decided once per command id: give `commandId` and sending it
+   * again (after a timeout, a crash, from another process) is safe. A repeat
+   * is answered with the first decision: its error thrown again, or a result
+   * with `deduplicated: true` and no events.
+   *
    * @returns the committed events (payloads as instances) and the aggregate's new version.
    * @throws the processor's error, rebuilt as its class: your `DomainError`s (given in
    *   `domainErrors`), {@link AggregateNotFoundError}, {@link WrongExpectedVersionError} …;
-   *   {@link CommandTimeoutError} if no reply comes in time.
+   *   {@link CommandTimeoutError} if no reply comes in time (retriable: send it again with the
+   *   same id, or ask {@link KafkaCommandBus.outcome}); with `retry`, {@link RetriesExhaustedError}
+   *   wrapping the last error when the retries run out.
    */
   async execute(command: object, options: KafkaExecuteOptions = {}): Promise<CommandResult> {
     const route = this.domain.route(command);
     if (!route) throw new MissingCommandHandlerError(command?.constructor?.name ?? String(command));
     const aggregateId = route.model.targetIdOf(command, route.binding)!;
+    if (options.expectedVersion !== undefined && !(Number.isSafeInteger(options.expectedVersion) && options.expectedVersion >= 0)) {
+      throw new InvalidOptionError(`expectedVersion must be a whole number of 0 or more, got ${options.expectedVersion}`);
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    if (!(timeoutMs > 0)) throw new InvalidOptionError(`timeoutMs must be positive, got ${timeoutMs}`);
+    // The same id on every attempt: that is what lets the processor decide the command once.
     const commandId = options.commandId ?? randomUUID();
     const correlationId = options.correlationId ?? commandId;
-    const reply = await this.request(command.constructor.name, commandId, aggregateId, {
-      value: JSON.stringify(this.commands.toData(command)),
-      headers: {
-        [HEADER.commandType]: this.commands.nameOf(command)!,
-        [HEADER.correlationId]: correlationId,
-        ...(options.expectedVersion === undefined ? {} : { [HEADER.expectedVersion]: String(options.expectedVersion) }),
-        ...metadataHeaders(options.metadata ?? {}),
-      },
-    });
+    const send = () =>
+      this.request(
+        command.constructor.name,
+        commandId,
+        aggregateId,
+        {
+          value: JSON.stringify(this.commands.toData(command)),
+          headers: {
+            [HEADER.commandType]: this.commands.nameOf(command)!,
+            [HEADER.correlationId]: correlationId,
+            ...(options.expectedVersion === undefined ? {} : { [HEADER.expectedVersion]: String(options.expectedVersion) }),
+            ...metadataHeaders(options.metadata ?? {}),
+          },
+        },
+        timeoutMs,
+      );
+    const policy = options.retry === false ? undefined : options.retry === undefined ? this.options.retry : retryPolicy(options.retry);
+    const reply = policy ? await withRetry(`Command ${command.constructor.name} (command id ${commandId})`, policy, send) : await send();
     const metadata = { ...options.metadata };
     const events: EventEnvelope<object>[] = reply.events.map((event) => ({
       eventId: event.eventId,
@@ -165,7 +212,35 @@ export class KafkaCommandBus {
       metadata,
       payload: this.domain.eventRegistry.fromData(event.type, event.schemaVersion, event.payload, `Reply to ${commandId}`),
     }));
-    return { aggregateType: reply.aggregateType, aggregateId: reply.aggregateId, version: reply.version, events };
+    return {
+      aggregateType: reply.aggregateType,
+      aggregateId: reply.aggregateId,
+      version: reply.version,
+      events,
+      ...(reply.deduplicated ? { deduplicated: true } : {}),
+    };
+  }
+
+  /**
+   * What became of a command, by its id, for a caller that lost the reply: asks
+   * the owner of the aggregate's partition. Requests on a partition are handled
+   * in the order they arrive, so for a command this bus sent before asking the
+   * answer is final: `succeeded` or `failed`, or `unknown` if it was never
+   * received, or was decided so long ago that the aggregate no longer keeps it
+   * (more than `decidedCommandsPerAggregate` commands ago).
+   */
+  async outcome<T extends AggregateRoot>(commandId: string, aggregateClass: Constructor<T>, aggregateId: string): Promise<CommandOutcome> {
+    if (typeof commandId !== 'string' || commandId.length === 0) throw new InvalidOptionError('outcome needs the command id to look up');
+    const model = this.modelOf(aggregateClass);
+    const reply = await this.request(`outcome of ${commandId}`, randomUUID(), aggregateId, {
+      value: null,
+      headers: { [HEADER.request]: 'outcome', [HEADER.aggregateType]: model.type, [HEADER.queriedCommandId]: commandId },
+    });
+    const about = { commandId, aggregateType: model.type, aggregateId };
+    const decision = reply.decision;
+    if (!decision) return { status: 'unknown', ...about };
+    if ('error' in decision) return { status: 'failed', ...about, error: this.reviver.revive(decision.error) };
+    return { status: 'succeeded', ...about, version: decision.version, eventCount: decision.events };
   }
 
   /**
@@ -211,12 +286,17 @@ export class KafkaCommandBus {
     commandId: string,
     aggregateId: string,
     message: { value: string | null; headers: Record<string, string> },
+    timeoutMs: number = this.options.commandTimeoutMs,
   ): Promise<Extract<CommandReply, { status: 'ok' }>> {
     if (!this.producer) throw new InvalidOptionError('KafkaCommandBus is not started; call start() first');
     let timer: NodeJS.Timeout | undefined;
+    let waiter: ReplyWaiter | undefined;
     const replied = new Promise<CommandReply>((resolve, reject) => {
-      this.pending.set(commandId, { resolve });
-      timer = setTimeout(() => reject(new CommandTimeoutError(commandId, what, this.options.commandTimeoutMs)), this.options.commandTimeoutMs);
+      waiter = resolve;
+      const waiters = this.waiting.get(commandId) ?? new Set<ReplyWaiter>();
+      waiters.add(resolve);
+      this.waiting.set(commandId, waiters);
+      timer = setTimeout(() => reject(new CommandTimeoutError(commandId, what, timeoutMs)), timeoutMs);
     });
     try {
       await this.producer
@@ -240,7 +320,9 @@ export class KafkaCommandBus {
       return reply;
     } finally {
       clearTimeout(timer);
-      this.pending.delete(commandId);
+      const waiters = this.waiting.get(commandId);
+      waiters?.delete(waiter!);
+      if (waiters?.size === 0) this.waiting.delete(commandId);
     }
   }
 }

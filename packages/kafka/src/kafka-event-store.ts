@@ -142,7 +142,7 @@ export class KafkaEventStore implements EventStore {
       readPartition({
         kafka: this.kafka,
         admin: this.admin!,
-        groupPrefix: this.options.app,
+        groupPrefix: this.bus.layout.prefix,
         topic,
         partition,
         fromOffset,
@@ -176,7 +176,7 @@ export class KafkaEventStore implements EventStore {
         const records = await readPartition({
           kafka: this.kafka,
           admin: this.admin!,
-          groupPrefix: this.options.app,
+          groupPrefix: this.bus.layout.prefix,
           topic,
           partition,
           fromOffset,

@@ -1,10 +1,18 @@
 import { AggregateRoot, Constructor, InvalidOptionError, JsonSerializer, Serializer } from '@tributary/core';
 import { KafkaConfig } from 'kafkajs';
+import { TopicLayout } from './topic-layout';
 
 /** What every Tributary component on Kafka is configured with. */
 export interface KafkaConnectionOptions {
   /** Names the app's topics (`<app>.commands` …), groups and transactional ids. */
   readonly app: string;
+  /**
+   * Starts every topic name, group id and transactional id of the app in place
+   * of `app`, e.g. `'team-a.shop'`. Defaults to `app`. Every component of one
+   * app (processors, buses, event stores, runners, replays, the CLI) must be
+   * given the same prefix, or they read topics nobody writes.
+   */
+  readonly prefix?: string;
   /** Broker addresses, `host:port`. */
   readonly brokers: readonly string[];
   /** The aggregates whose commands flow through the app. */
@@ -24,6 +32,8 @@ export interface KafkaConnectionOptions {
 }
 
 export interface ResolvedConnectionOptions extends Required<Omit<KafkaConnectionOptions, 'kafkaConfig'>> {
+  /** Every topic, group and transactional id of the app, named from `prefix`. */
+  readonly layout: TopicLayout;
   readonly kafkaConfig: Omit<KafkaConfig, 'brokers'>;
 }
 
@@ -44,6 +54,9 @@ export function resolveConnectionOptions(options: KafkaConnectionOptions, compon
   if (!(startupTimeoutMs > 0)) throw new InvalidOptionError(`${component} option startupTimeoutMs must be positive, got ${startupTimeoutMs}`);
   return {
     app: options.app,
+    prefix: options.prefix ?? options.app,
+    // Checks the prefix (and the names it makes) with messages of its own.
+    layout: new TopicLayout({ app: options.app, prefix: options.prefix, partitions }),
     brokers: options.brokers,
     aggregates: options.aggregates,
     partitions,

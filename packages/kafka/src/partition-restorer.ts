@@ -25,7 +25,8 @@ export interface RestoredPartition {
 export interface RestoreOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
-  readonly app: string;
+  /** Starts the names of the throwaway consumer groups that read (the app's prefix). */
+  readonly groupPrefix: string;
   readonly partition: number;
   readonly snapshotTopics: readonly string[];
   readonly checkpointTopic: string;
@@ -226,7 +227,7 @@ async function readPartitions(
   const targets = new Map(reads.filter((read) => read.end >= read.from).map((read) => [read.topic, read]));
   if (targets.size === 0) return;
 
-  const groupId = `${options.app}-restore-${partition}-${randomUUID()}`;
+  const groupId = `${options.groupPrefix}-restore-${partition}-${randomUUID()}`;
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,

@@ -18,6 +18,8 @@ export const HEADER = {
   replyTo: 'tributary.reply-to',
   expectedVersion: 'tributary.expected-version',
   request: 'tributary.request',
+  /** In an `outcome` request: the command id asked about. */
+  queriedCommandId: 'tributary.queried-command-id',
   metadataPrefix: 'tributary.meta.',
 } as const;
 

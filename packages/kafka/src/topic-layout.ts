@@ -2,9 +2,9 @@ import { InvalidOptionError } from '@tributary/core';
 
 /** Options of a {@link TopicLayout}. */
 export interface TopicLayoutOptions {
-  /** Names the app's consumer group and transactional ids; also the topic prefix unless `prefix` is given. */
+  /** Names the app; its topics, groups and transactional ids start with it unless `prefix` is given. */
   readonly app: string;
-  /** Starts every topic name. Defaults to `app`. */
+  /** Starts every topic name, group id and transactional id. Defaults to `app`. */
   readonly prefix?: string;
   /** Partitions of every topic of the app. Command partition p writes partition p of the others. */
   readonly partitions: number;
@@ -106,7 +106,7 @@ export class TopicLayout {
 
   /** The consumer group of the command processors. */
   get commandGroupId(): string {
-    return `${this.app}-cmd`;
+    return `${this.prefix}-cmd`;
   }
 
   /** The events of one aggregate type, e.g. `shop.Order.events`. */
@@ -142,7 +142,7 @@ export class TopicLayout {
         `Command partition must be a whole number from 0 to ${this.partitions - 1}, got ${JSON.stringify(partition)}`,
       );
     }
-    return `${this.app}-cmd-${partition}`;
+    return `${this.prefix}-cmd-${partition}`;
   }
 
   /**

@@ -13,13 +13,16 @@ describe('TopicLayout', () => {
     expect(layout.replicationFactor).to.equal(-1);
   });
 
-  it('uses a given prefix for topics but the app for the group and transactional ids', () => {
+  it('uses a given prefix for topics, the group and the transactional ids, so two prefixes of one app never fence each other', () => {
     const layout = new TopicLayout({ app: 'shop', prefix: 'prod.shop', partitions: 3 });
     expect(layout.commands).to.equal('prod.shop.commands');
     expect(layout.events('Order')).to.equal('prod.shop.Order.events');
-    expect(layout.commandGroupId).to.equal('shop-cmd');
-    expect(layout.transactionalId(0)).to.equal('shop-cmd-0');
-    expect(layout.transactionalId(2)).to.equal('shop-cmd-2');
+    expect(layout.commandGroupId).to.equal('prod.shop-cmd');
+    expect(layout.transactionalId(0)).to.equal('prod.shop-cmd-0');
+    expect(layout.transactionalId(2)).to.equal('prod.shop-cmd-2');
+    const staging = new TopicLayout({ app: 'shop', prefix: 'staging.shop', partitions: 3 });
+    expect(staging.transactionalId(0)).to.not.equal(layout.transactionalId(0));
+    expect(staging.commandGroupId).to.not.equal(layout.commandGroupId);
   });
 
   it('refuses a transactional id for a partition the app does not have', () => {

@@ -48,10 +48,20 @@ export async function withRetry<T>(operation: string, policy: RetryPolicy, attem
     } catch (error) {
       if (!isRetriable(error)) throw error;
       if (attemptNumber > policy.retries) throw new RetriesExhaustedError(operation, attemptNumber, error);
-      const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (attemptNumber - 1));
-      await sleep(Math.random() * ceiling);
+      await sleep(retryDelayMs(policy, attemptNumber));
     }
   }
+}
+
+/**
+ * The wait before retry number `retryNumber` (1 for the first retry):
+ * exponential backoff with full jitter, for loops that cannot use
+ * {@link withRetry} as it is (a consumer that must return to its poll loop
+ * between attempts).
+ */
+export function retryDelayMs(policy: RetryPolicy, retryNumber: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (Math.max(1, retryNumber) - 1));
+  return Math.random() * ceiling;
 }
 
 function isRetriable(error: unknown): boolean {

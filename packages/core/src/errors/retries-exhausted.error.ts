@@ -1,6 +1,10 @@
 import { TributaryError } from './tributary.error';
 
-/** A retriable operation kept failing until its retry policy gave up; `cause` holds the last error. */
+/**
+ * A retriable operation kept failing until its retry policy gave up; `cause`
+ * holds the last error. Retriable as that error was: trying again later may
+ * still succeed (a registry that was down for longer than the retries).
+ */
 export class RetriesExhaustedError extends TributaryError {
   static readonly code = 'RETRIES_EXHAUSTED';
   constructor(
@@ -10,6 +14,7 @@ export class RetriesExhaustedError extends TributaryError {
   ) {
     super(`${operation} failed after ${attempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`, {
       code: RetriesExhaustedError.code,
+      retriable: typeof cause === 'object' && cause !== null && (cause as { retriable?: unknown }).retriable === true,
       cause,
     });
   }

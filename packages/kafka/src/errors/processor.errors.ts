@@ -26,7 +26,9 @@ export class RestoreTimeoutError extends TributaryError {
 
 /**
  * No reply came for a command in time. Its outcome is unknown: the processor may
- * still apply it. Retrying may apply it twice unless the command is idempotent.
+ * still apply it. Retriable: sending it again with the same command id is safe,
+ * since a processor decides each id once (see `decidedCommandsPerAggregate`);
+ * `KafkaCommandBus.outcome` asks what became of it.
  */
 export class CommandTimeoutError extends TributaryError {
   static readonly code = 'COMMAND_TIMEOUT';
@@ -37,8 +39,9 @@ export class CommandTimeoutError extends TributaryError {
   ) {
     super(
       `No reply to ${commandName} (command id ${commandId}) within ${waitedMs} ms; its outcome is unknown. ` +
-        `Check that a CommandProcessor is running for this app, or raise commandTimeoutMs`,
-      { code: CommandTimeoutError.code, retriable: false },
+        `Send it again with the same commandId (it is decided once), ask bus.outcome(commandId, …), check that a ` +
+        `CommandProcessor is running for this app, or raise the timeout`,
+      { code: CommandTimeoutError.code, retriable: true },
     );
   }
 }
@@ -51,5 +54,48 @@ export class ReadTimeoutError extends TributaryError {
       code: ReadTimeoutError.code,
       retriable: true,
     });
+  }
+}
+
+/**
+ * A request on the commands topic the processor cannot read: a body that is not
+ * JSON, a header that is missing or malformed. Requests sent through
+ * {@link KafkaCommandBus} and {@link KafkaEventStore} are always well formed;
+ * this points at a producer writing to the commands topic by hand.
+ */
+export class MalformedRequestError extends TributaryError {
+  static readonly code = 'MALFORMED_REQUEST';
+  constructor(
+    readonly where: string,
+    problem: string,
+  ) {
+    super(`${where} cannot be read: ${problem}. Send commands through KafkaCommandBus and appends through KafkaEventStore.`, {
+      code: MalformedRequestError.code,
+    });
+  }
+}
+
+/**
+ * Rebuilding an aggregate from its events, because its state was written in
+ * another shape, did not reach the version its state record holds: events the
+ * record counts are missing from the events topic. The processor will not decide
+ * commands on state it cannot rebuild; the partition is not served until this is
+ * resolved.
+ */
+export class AggregateRebuildError extends TributaryError {
+  static readonly code = 'AGGREGATE_REBUILD_FAILED';
+  constructor(
+    readonly aggregateType: string,
+    readonly aggregateId: string,
+    readonly recordedVersion: number,
+    readonly rebuiltVersion: number,
+    readonly topic: string,
+  ) {
+    super(
+      `Rebuilding ${aggregateType} '${aggregateId}' from ${topic} (its state was written in another shape) reached version ` +
+        `${rebuiltVersion}, but its state record says ${recordedVersion}: events are missing from the topic. Check the ` +
+        `topic's cleanup.policy and retention (it must keep every event), or deploy the previous version of the aggregate.`,
+      { code: AggregateRebuildError.code },
+    );
   }
 }

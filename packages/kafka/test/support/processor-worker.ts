@@ -6,7 +6,7 @@
  *
  *   KAFKA_BROKERS, TRIBUTARY_APP, PARTITIONS, SESSION_TIMEOUT_MS
  *   KILL_ON / KILL_AT      SIGKILL itself at the KILL_AT-th occurrence of instrumentation event KILL_ON
- *   BLOCK_ON / BLOCK_AT / BLOCK_MS   freeze its event loop there for BLOCK_MS, as a long GC pause would
+ *   BLOCK_ON / BLOCK_AT / BLOCK_MS   freeze its event loop there for BLOCK_MS, as a long GC pause would (BLOCK_AT may list occurrences: 2,4)
  *   SEND_COUNT, SEND_SEED, ACCOUNTS, SEND_CONCURRENCY   also send a seeded workload of bank commands
  *
  * It stops cleanly on SIGTERM or on a line `stop` on stdin.
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const events: ProcessorEventName[] = [
     'processor.partition-assigned',
     'processor.partition-released',
+    'processor.group-joined',
+    'processor.takeover-failed',
     'processor.transaction-sent',
     'processor.transaction-committed',
     'processor.transaction-aborted',
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
       if (process.env.KILL_ON === name && Number(process.env.KILL_AT ?? '1') === seen) {
         process.kill(process.pid, 'SIGKILL');
       }
-      if (process.env.BLOCK_ON === name && Number(process.env.BLOCK_AT ?? '1') === seen) {
+      if (process.env.BLOCK_ON === name && (process.env.BLOCK_AT ?? '1').split(',').map(Number).includes(seen)) {
         report('blocking', { ms: Number(env('BLOCK_MS')) });
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(env('BLOCK_MS')));
         report('unblocked');
