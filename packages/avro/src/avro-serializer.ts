@@ -7,10 +7,12 @@ import { CompatibilityLevel, DEFAULT_COMPATIBILITY_LEVEL, checkCompatibilityLeve
 import { SchemaGate } from './schema-gate';
 import { SchemaRegistry } from './schema-registry';
 import { subjectFor } from './subject-name';
+import { findLoneSurrogate, hasLoneSurrogate } from './lone-surrogate';
 import { frame, unframe } from './wire-format';
 import {
   CorruptAvroPayloadError,
   InvalidAvroPayloadError,
+  LoneSurrogateError,
   MissingMagicByteError,
   NoAvroSchemaForVersionError,
   SchemaNotRegisteredError,
@@ -77,6 +79,11 @@ interface ReadPlan {
  * class-transformer's `@Type(() => Date)` turns back into a Date. Not
  * supported: bytes and fixed. Other logical types read as their underlying type.
  *
+ * Strings must be well-formed Unicode: one with a lone surrogate (half a UTF-16
+ * pair, which UTF-8 cannot encode) is refused on write with
+ * {@link LoneSurrogateError} naming the field, rather than stored in a form
+ * that would not read back as written.
+ *
  * Every failure to read names the topic, partition and offset: a missing magic
  * byte, corrupt or trailing bytes, an unknown schema id, a registry that is
  * down (retried first), a type or version with no declared schema.
@@ -132,6 +139,10 @@ export class AvroSerializer implements Serializer {
     const schema = this.declaredSchema(context, context.schemaVersion);
     const paths = invalidPaths(schema, payload);
     if (paths.length > 0) throw new InvalidAvroPayloadError(context, paths);
+    if (hasLoneSurrogate(payload)) {
+      const found = findLoneSurrogate(payload)!;
+      throw new LoneSurrogateError(context, found.path, found.key, found.index, found.codeUnit);
+    }
     const schemaId = await this.schemaIdFor(context);
     return frame(schemaId, schema.toBuffer(payload));
   }
@@ -181,6 +192,7 @@ export class AvroSerializer implements Serializer {
     if (known) return known.id;
     if (!this.autoRegister) throw new SchemaNotRegisteredError(context, subject);
     // The level must be in place before the first version, or that version and the next would be checked under the registry's default.
+    // Other processes may be doing the same at this moment: the registry client makes both steps idempotent.
     if ((await this.registry.versions(subject)).length === 0) await this.registry.setCompatibility(subject, this.compatibility);
     return (await this.registry.register(subject, text)).id;
   }

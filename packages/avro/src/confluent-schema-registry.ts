@@ -1,8 +1,9 @@
-import { InvalidOptionError, RetryPolicy, retryPolicy, withRetry } from '@tributary/core';
+import { InvalidOptionError, RetriesExhaustedError, RetryPolicy, retryPolicy, withRetry } from '@tributary/core';
 import { CompatibilityLevel, checkCompatibilityLevel, isCompatibilityLevel } from './compatibility-level';
 import { RegisteredSchema, SchemaRegistry } from './schema-registry';
 import { CompatibilityIssue, schemaCompatibilityIssues } from './schema-compatibility';
 import {
+  CompatibilityLevelConflictError,
   IncompatibleSchemaError,
   InvalidSchemaError,
   SchemaIdNotFoundError,
@@ -40,8 +41,13 @@ interface Answer {
  * (typed, not retried). Apicurio's differences are handled: its ids are
  * content ids; `PUT /config` accepts only the `compatibility` field and
  * answers `compatibilityLevel`; its compatibility test against `latest`
- * ignores `_TRANSITIVE` levels, so those are tested against all versions.
+ * ignores `_TRANSITIVE` levels, so those are tested against all versions;
+ * it refuses all but one of simultaneous first settings of a subject's level
+ * (HTTP 409), which count as done when the level is the one asked for.
  * Never uses Apicurio's own serdes (8-byte ids).
+ *
+ * Registration and setting a level are idempotent, also when many processes
+ * do them at once for a new subject.
  *
  * @example
  * ```ts
@@ -71,6 +77,9 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
     const operation = `registering a schema under subject ${subject}`;
     const answer = await this.send(operation, 'POST', `/subjects/${encode(subject)}/versions`, { schema });
     if (answer.status === 409) {
+      // A registration racing this one may have created the subject with this very schema: then it is registered.
+      const registered = await this.lookup(subject, schema);
+      if (registered) return registered;
       const level = await this.getCompatibility(subject).catch(() => undefined);
       throw new IncompatibleSchemaError(subject, level, await this.issuesFor(subject, level, schema), answer.body.message);
     }
@@ -143,6 +152,12 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
     const operation = `setting the compatibility of subject ${subject} to ${level}`;
     // Apicurio answers HTTP 500 "Name is null" to `compatibilityLevel`; both registries take `compatibility`.
     const answer = await this.send(operation, 'PUT', `/config/${encode(subject)}`, { compatibility: level });
+    if (answer.status === 409) {
+      // Apicurio, when another client created the subject's rule at the same moment: "A rule named 'COMPATIBILITY' already exists".
+      const current = await this.getCompatibility(subject);
+      if (current === level) return;
+      if (current !== undefined) throw new CompatibilityLevelConflictError(subject, level, current);
+    }
     this.expectOk(operation, answer);
   }
 
@@ -175,7 +190,20 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
     throw new SchemaRegistryRequestError(operation, answer.status, answer.body.error_code, answer.body.message ?? JSON.stringify(answer.data));
   }
 
-  private send(operation: string, method: string, path: string, body?: object): Promise<Answer> {
+  private async send(operation: string, method: string, path: string, body?: object): Promise<Answer> {
+    try {
+      return await this.sendWithRetry(operation, method, path, body);
+    } catch (error) {
+      // Out of retries, the registry is still only down: keep the error retriable, so a command that needed it says so.
+      if (error instanceof RetriesExhaustedError && error.cause instanceof SchemaRegistryUnavailableError) {
+        const last = error.cause;
+        throw new SchemaRegistryUnavailableError(this.url, operation, last.status, last.cause, error.attempts);
+      }
+      throw error;
+    }
+  }
+
+  private sendWithRetry(operation: string, method: string, path: string, body?: object): Promise<Answer> {
     return withRetry(operation, this.retry, async () => {
       let response: Response;
       try {

@@ -49,6 +49,7 @@ export type { EventTopic, SchemaCheckReport, SchemaFinding, SchemaGateOptions, S
 export { EventSchemaGapError, IncompatibleEventSchemaError } from './errors/schema-gate.errors';
 
 export {
+  CompatibilityLevelConflictError,
   IncompatibleSchemaError,
   InvalidSchemaError,
   SchemaIdNotFoundError,
@@ -66,6 +67,7 @@ export {
   AvroPayloadError,
   CorruptAvroPayloadError,
   InvalidAvroPayloadError,
+  LoneSurrogateError,
   MissingMagicByteError,
   NoAvroSchemaForVersionError,
   SchemaNotRegisteredError,

@@ -11,7 +11,11 @@ export interface RegisteredSchema {
  * The schema registry operations Tributary uses, after Confluent's REST API.
  * Schemas travel as their JSON text. Failures are typed: `SchemaIdNotFoundError`,
  * `SchemaVersionNotFoundError`, `IncompatibleSchemaError`, `InvalidSchemaError`,
- * and the retriable `SchemaRegistryUnavailableError`.
+ * `CompatibilityLevelConflictError`, and the retriable `SchemaRegistryUnavailableError`.
+ *
+ * `register` and `setCompatibility` must be idempotent under concurrency: many
+ * processes write the first events of a new type at once, and each registers
+ * the schema and sets the subject's level.
  *
  * Implementations: {@link ConfluentSchemaRegistry} (a Confluent-compatible
  * registry over HTTP, e.g. Apicurio's `/apis/ccompat/v7`) and
@@ -36,7 +40,12 @@ export interface SchemaRegistry {
   lookup(subject: string, schema: string): Promise<RegisteredSchema | undefined>;
   /** The subject's compatibility level, or undefined when the subject neither exists nor has one set. */
   getCompatibility(subject: string): Promise<CompatibilityLevel | undefined>;
-  /** Sets a subject's compatibility level; works before the subject's first registration. */
+  /**
+   * Sets a subject's compatibility level; works before the subject's first
+   * registration. Setting the level the subject already has succeeds, however
+   * many clients do it at once; `CompatibilityLevelConflictError` when another
+   * client set a different level at the same moment.
+   */
   setCompatibility(subject: string, level: CompatibilityLevel): Promise<void>;
   /** Whether `register` would accept the schema under the subject's compatibility level. */
   testCompatibility(subject: string, schema: string): Promise<boolean>;

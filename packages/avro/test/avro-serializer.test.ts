@@ -79,6 +79,13 @@ describe('AvroSerializer', () => {
     expect(registry.callsTo('register')).to.equal(1);
   });
 
+  it('shares one registration among concurrent first writes of a new type', async () => {
+    const written = await Promise.all(Array.from({ length: 20 }, (_, i) => serializer.serialize({ paymentId: `p-${i}`, amount: i }, paymentV1)));
+
+    expect(new Set(written.map((bytes) => Buffer.from(bytes).readInt32BE(1))).size).to.equal(1);
+    expect(['lookup', 'versions', 'setCompatibility', 'register'].map((method) => registry.callsTo(method))).to.deep.equal([1, 1, 1, 1]);
+  });
+
   it('fetches a writer schema once for many records and keeps one resolver per reader version', async () => {
     const records = await Promise.all(Array.from({ length: 50 }, (_, i) => serializer.serialize({ paymentId: `p-${i}`, amount: i }, paymentV1)));
     const reader = new AvroSerializer({ registry, events: ALL_TEST_EVENTS });

@@ -165,3 +165,43 @@ export class SchemaNotRegisteredError extends AvroPayloadError {
     );
   }
 }
+
+/**
+ * A string in a payload to write holds a lone surrogate: half of a UTF-16
+ * surrogate pair, which UTF-8, and so Avro, cannot encode. Written anyway, the
+ * event could not be read back as it was applied; replaced with U+FFFD, a
+ * replay would build other state than the command did. So the write is
+ * refused, naming the field. Not retriable: the input must change.
+ *
+ * @example
+ * ```ts
+ * // Where input enters, e.g. when building the command:
+ * const name = input.name.toWellFormed(); // Node 20+: U+FFFD for each lone surrogate
+ * ```
+ */
+export class LoneSurrogateError extends AvroPayloadError {
+  static readonly code = 'AVRO_LONE_SURROGATE';
+  constructor(
+    context: SerializationContext,
+    /** Dot-separated path of the string, e.g. `customer.name`; for a map key, the path of the map. */
+    readonly path: string,
+    /** The map key holding the lone surrogate, when it is a key rather than a value. */
+    readonly key: string | undefined,
+    /** Index of the lone surrogate in the string. */
+    readonly index: number,
+    /** The lone surrogate's code unit, 0xD800–0xDFFF. */
+    readonly codeUnit: number,
+  ) {
+    const unit = `\\u${codeUnit.toString(16).padStart(4, '0')}`;
+    // JSON.stringify writes the lone surrogate as an escape, so the message itself stays well-formed.
+    const where = key === undefined ? `the string at ${path || '(record)'}` : `the key ${JSON.stringify(key)} of ${path || '(record)'}`;
+    super(
+      context,
+      `The ${context.type} v${context.schemaVersion} payload for ${describeRecord(context)} cannot be written: ${where} ` +
+        `holds a lone surrogate (${unit}) at index ${index}, half of a UTF-16 character, which Avro's UTF-8 strings ` +
+        `cannot carry. Validate or normalise the text where it enters the system, e.g. with str.toWellFormed() ` +
+        `(Node 20+), which puts U+FFFD in its place.`,
+      { code: LoneSurrogateError.code },
+    );
+  }
+}

@@ -3,8 +3,10 @@ import type { CompatibilityIssue } from '../schema-compatibility';
 
 /**
  * The schema registry could not be reached, timed out or answered with a
- * server error. Retriable: registries restart and networks come back. The
- * registry clients retry it themselves with backoff before giving up.
+ * server error (5xx, 408, 429). Retriable: registries restart and networks come
+ * back. The registry client retries it itself with backoff, and still throws
+ * it, retriable, when its retries run out: the command or read that needed the
+ * registry may pass later.
  */
 export class SchemaRegistryUnavailableError extends TributaryError {
   static readonly code = 'SCHEMA_REGISTRY_UNAVAILABLE';
@@ -14,11 +16,14 @@ export class SchemaRegistryUnavailableError extends TributaryError {
     /** The HTTP status, or undefined when no answer came. */
     readonly status: number | undefined,
     cause?: unknown,
+    /** How many requests were made before giving up, when the client retried. */
+    readonly attempts?: number,
   ) {
     const what = status === undefined ? `no answer (${describeCause(cause)})` : `HTTP ${status}${detailOf(cause)}`;
     super(
-      `The schema registry at ${url} gave ${what} while ${operation}. Check that SCHEMA_REGISTRY_URL (the url option) ` +
-        `points at a running Confluent-compatible registry, e.g. http://host:8080/apis/ccompat/v7 for Apicurio.`,
+      `The schema registry at ${url} gave ${what} while ${operation}${attempts === undefined ? '' : `, after ${attempts} attempts`}. ` +
+        `Check that SCHEMA_REGISTRY_URL (the url option) points at a running Confluent-compatible registry, ` +
+        `e.g. http://host:8080/apis/ccompat/v7 for Apicurio.`,
       { code: SchemaRegistryUnavailableError.code, retriable: true, cause },
     );
   }
@@ -75,6 +80,30 @@ export class IncompatibleSchemaError extends TributaryError {
         `Keep a resolvable shape (add fields with defaults, remove only fields that had defaults) or declare a new ` +
         `event type and an upcaster.`,
       { code: IncompatibleSchemaError.code, retriable: false },
+    );
+  }
+}
+
+/**
+ * Two clients set a new subject's compatibility at the same moment, to
+ * different levels. Apicurio keeps the first and refuses the second (HTTP 409);
+ * overwriting it would hide that writers of one subject disagree on its rule.
+ * Not retriable: the configuration must agree first.
+ */
+export class CompatibilityLevelConflictError extends TributaryError {
+  static readonly code = 'SCHEMA_COMPATIBILITY_CONFLICT';
+  constructor(
+    readonly subject: string,
+    /** The level this client tried to set. */
+    readonly requested: string,
+    /** The level the subject has: the other client's. */
+    readonly current: string,
+  ) {
+    super(
+      `Subject ${subject} got compatibility ${current} from another client at the moment this one set ${requested}. ` +
+        `Every writer of a subject must use one level: give all AvroSerializers (the compatibility option) and ` +
+        `\`tributary schemas register\` the same one, or set the subject's level once before its first write.`,
+      { code: CompatibilityLevelConflictError.code, retriable: false },
     );
   }
 }
