@@ -59,6 +59,8 @@ export class PartitionOwners {
   /** Partitions whose producer was fenced, and when. */
   private readonly fencedAt = new Map<number, number>();
   private readonly failures = new Map<number, number>();
+  /** The last takeover error written to stderr per partition, so a failure that repeats is written once. */
+  private readonly lastWarning = new Map<number, string>();
   private assigned = new Set<number>();
   private memberId?: string;
 
@@ -101,7 +103,10 @@ export class PartitionOwners {
       owner = this.takeOver(partition);
       this.owners.set(partition, owner);
       owner.then(
-        () => this.failures.delete(partition),
+        () => {
+          this.failures.delete(partition);
+          this.lastWarning.delete(partition);
+        },
         () => {
           if (this.owners.get(partition) === owner) this.owners.delete(partition);
         },
@@ -110,12 +115,26 @@ export class PartitionOwners {
     return owner;
   }
 
-  /** Counts a failed takeover and says how long to wait before the next. */
+  /**
+   * Counts a failed takeover and says how long to wait before the next. Told
+   * through `processor.takeover-failed`; with nobody listening, each new error
+   * of a partition is written to stderr, since the partition answers no command
+   * until it is taken over.
+   */
   failed(partition: number, error: unknown): number {
     const attempt = (this.failures.get(partition) ?? 0) + 1;
     this.failures.set(partition, attempt);
     const retryInMs = Math.round(retryDelayMs(TAKEOVER_RETRY, attempt) + TAKEOVER_RETRY.initialDelayMs);
-    this.options.instrumentation.emit('processor.takeover-failed', () => ({ partition, attempt, retryInMs, error: error as Error }));
+    const { instrumentation } = this.options;
+    if (instrumentation.listened('processor.takeover-failed')) {
+      instrumentation.emit('processor.takeover-failed', () => ({ partition, attempt, retryInMs, error: error as Error }));
+    } else {
+      const described = error instanceof Error ? `${error.name} [${(error as { code?: string }).code ?? 'UNKNOWN'}] ${error.message}` : String(error);
+      if (this.lastWarning.get(partition) !== described) {
+        this.lastWarning.set(partition, described);
+        console.error(`[tributary] cannot take over command partition ${partition} (attempt ${attempt}; trying again, next in ${retryInMs} ms): ${described}`);
+      }
+    }
     return retryInMs;
   }
 

@@ -9,7 +9,7 @@
  *   BLOCK_ON / BLOCK_AT / BLOCK_MS   freeze its event loop there for BLOCK_MS, as a long GC pause would (BLOCK_AT may list occurrences: 2,4)
  *   SEND_COUNT, SEND_SEED, ACCOUNTS, SEND_CONCURRENCY   also send a seeded workload of bank commands
  *
- * It stops cleanly on SIGTERM or on a line `stop` on stdin.
+ * It stops cleanly on SIGTERM or on a line `stop` on stdin (APP_STOPS_ON_SIGTERM=0 leaves SIGTERM to the processor).
  */
 import { CommandProcessor, KafkaCommandBus } from '@tributary/kafka';
 import { ProcessorEventName } from '@tributary/kafka';
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     report('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
+  // APP_STOPS_ON_SIGTERM=0: the application installs no handler; the processor's own stopOnSignals acts alone.
+  if (process.env.APP_STOPS_ON_SIGTERM !== '0') process.on('SIGTERM', () => void stop());
   process.stdin.on('data', (chunk) => {
     if (chunk.toString().includes('stop')) void stop();
   });
