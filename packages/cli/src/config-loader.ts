@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TributaryConfig } from './tributary-config';
 import { ConfigFileNotFoundError, InvalidConfigError } from './errors/cli.errors';
+import { configLoadFailure } from './config-load-failure';
 
 /** The file looked for when `--config` is not given. */
 export const DEFAULT_CONFIG_FILE = 'tributary.config.js';
@@ -10,14 +11,26 @@ export const DEFAULT_CONFIG_FILE = 'tributary.config.js';
  * Loads and checks the configuration module. A `.ts` module is loaded through
  * ts-node when the project has it, so a TypeScript project needs no build step
  * to run the command.
+ *
+ * @throws {@link ConfigFileNotFoundError} when there is no such file;
+ *   {@link InvalidConfigError} when it does not parse or compile (naming the
+ *   line and column), throws while it loads, or exports no usable configuration.
  */
 export function loadConfig(file: string = DEFAULT_CONFIG_FILE, cwd: string = process.cwd()): TributaryConfig {
   const path = resolve(cwd, file);
   if (!existsSync(path)) throw new ConfigFileNotFoundError(path);
   if (/\.[cm]?ts$/.test(path)) registerTypeScript(path);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded = require(path) as { default?: unknown; config?: unknown };
-  const config = (loaded.default ?? loaded.config ?? loaded) as Partial<TributaryConfig>;
+  let loaded: { default?: unknown; config?: unknown } | null | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(path);
+  } catch (error) {
+    throw configLoadFailure(path, error);
+  }
+  const config = (loaded?.default ?? loaded?.config ?? loaded) as Partial<TributaryConfig> | null | undefined;
+  if (config === null || config === undefined) {
+    throw new InvalidConfigError(path, `exports ${String(config)}: export { app: "<name the processors use>", aggregates: [...] } as default`);
+  }
   if (typeof config.app !== 'string' || config.app.length === 0) {
     throw new InvalidConfigError(path, 'has no app: export { app: "<name the processors use>", aggregates: [...] } as default');
   }

@@ -7,12 +7,13 @@ import {
   EventEnvelope,
   EventStore,
   InMemoryEventStore,
+  InvalidHandlerResultError,
   NewEvent,
   RetriesExhaustedError,
   StreamId,
   WrongExpectedVersionError,
 } from '@tributary/core';
-import { Counter, CounterLimitReached, CounterOpened, Increment, OpenCounter, OpenNamedCounter } from './support/counter';
+import { Counter, CounterLimitReached, CounterOpened, Increment, OpenCounter, OpenCounterAs, OpenNamedCounter } from './support/counter';
 
 /** Wraps a store so that the next `conflicts` appends lose a race to a sneaky writer. */
 class ContendedStore implements EventStore {
@@ -100,6 +101,21 @@ describe('CommandBus', () => {
     const named = await bus.execute(new OpenNamedCounter('c-4')).catch((e: unknown) => e);
     expect(named).to.be.instanceOf(AggregateAlreadyExistsError).and.include({ code: 'AGGREGATE_ALREADY_EXISTS' });
     expect((await bus.repository(Counter).load('c-4')).version).to.equal(1);
+  });
+
+  it('refuses a creation handler that creates another id than the command is addressed to, as the Kafka processor does', async () => {
+    const store = new InMemoryEventStore();
+    const bus = new CommandBus({ aggregates: [Counter], eventStore: store });
+    const error = await bus.execute(new OpenCounterAs('c-asked', 'c-other')).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InvalidHandlerResultError).and.include({ code: 'INVALID_HANDLER_RESULT' });
+    expect((error as Error).message).to.equal(
+      "Counter.openAs created CoreTest.Counter 'c-other' for a command addressed to 'c-asked'; they must match",
+    );
+    const stored = [];
+    for await (const event of store.readAll()) stored.push(event);
+    expect(stored).to.deep.equal([]);
+    // The same handler creating the id it was sent to is fine.
+    expect(await bus.execute(new OpenCounterAs('c-same', 'c-same'))).to.include({ aggregateId: 'c-same', version: 1 });
   });
 
   it('reloads and retries when another writer got there first', async () => {

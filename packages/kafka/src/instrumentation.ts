@@ -60,14 +60,27 @@ export class Instrumentation<Events extends object = ProcessorEvents> {
 
   constructor(private readonly names: readonly (keyof Events)[] = PROCESSOR_EVENT_NAMES as unknown as readonly (keyof Events)[]) {}
 
+  /**
+   * Subscribes a listener to one event.
+   *
+   * @returns a function that removes this subscription; calling it again does nothing.
+   * @throws {@link InvalidOptionError} for an event name this component does not emit.
+   */
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
     if (!this.names.includes(event)) {
       throw new InvalidOptionError(`Unknown instrumentation event '${String(event)}'; known events: ${this.names.map(String).join(', ')}`);
     }
     const list = this.listeners.get(event) ?? [];
-    list.push(listener as (payload: never) => void);
+    const subscribed = listener as (payload: never) => void;
+    list.push(subscribed);
     this.listeners.set(event, list);
-    return () => list.splice(list.indexOf(listener as (payload: never) => void), 1);
+    let active = true;
+    // Idempotent: a second call must not splice at indexOf -1, which is someone else's listener.
+    return () => {
+      if (!active) return;
+      active = false;
+      list.splice(list.indexOf(subscribed), 1);
+    };
   }
 
   /** True when someone listens: lets a caller skip the work of keeping what only listeners read. */

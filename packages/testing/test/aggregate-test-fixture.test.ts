@@ -1,5 +1,16 @@
 import { expect } from 'chai';
-import { Aggregate, AggregateId, AggregateRoot, Apply, CommandHandler, DomainError, Event, MissingCommandHandlerError, TargetAggregateId } from '@tributary/core';
+import {
+  Aggregate,
+  AggregateId,
+  AggregateRoot,
+  Apply,
+  CommandHandler,
+  DomainError,
+  Event,
+  InvalidHandlerResultError,
+  MissingCommandHandlerError,
+  TargetAggregateId,
+} from '@tributary/core';
 import { AggregateTestFixture, FixtureAssertionError } from '@tributary/testing';
 
 @Event('FixtureTest.Registered')
@@ -20,6 +31,17 @@ class RegisterLamp {
     readonly lampId: string,
     readonly room: string,
   ) {}
+}
+
+/** Addressed to one lamp; a buggy handler may register another. */
+class RegisterLampAs {
+  @TargetAggregateId() readonly lampId: string;
+  constructor(
+    lampId: string,
+    readonly registeredId: string,
+  ) {
+    this.lampId = lampId;
+  }
 }
 
 class SwitchOn {
@@ -49,6 +71,11 @@ class Lamp extends AggregateRoot {
     const lamp = new Lamp();
     lamp.apply(new Registered(command.lampId, command.room));
     return lamp;
+  }
+
+  @CommandHandler(RegisterLampAs)
+  static registerAs(command: RegisterLampAs): Lamp {
+    return Lamp.register(new RegisterLamp(command.registeredId, 'hall'));
   }
 
   @CommandHandler(SwitchOn)
@@ -129,6 +156,16 @@ describe('AggregateTestFixture', () => {
     class Unplug {}
     const error = await fixture.given(new Registered('l-6', 'hall')).when(new Unplug()).expectNoEvents().catch((e: unknown) => e);
     expect(error).to.be.instanceOf(MissingCommandHandlerError);
+  });
+
+  it('refuses a creation handler that creates another id than the command is addressed to, as production does', async () => {
+    const mismatch = "Lamp.registerAs created FixtureTest.Lamp 'l-other' for a command addressed to 'l-asked'; they must match";
+    const failed = await assertionFailure(fixture.givenNothing().when(new RegisterLampAs('l-asked', 'l-other')).expectEvents(new Registered('l-other', 'hall')));
+    expect(failed.actual).to.equal(`  InvalidHandlerResultError [INVALID_HANDLER_RESULT]: ${mismatch}`);
+    await fixture.givenNothing().when(new RegisterLampAs('l-asked', 'l-other')).expectError(InvalidHandlerResultError, mismatch);
+
+    const scenario = await fixture.givenNothing().whenAll([new RegisterLampAs('l-asked', 'l-other')]).catch((e: unknown) => e);
+    expect(scenario).to.be.instanceOf(InvalidHandlerResultError).and.have.property('message', mismatch);
   });
 
   it('runs scenarios for property tests: live state, rebuilt state, history and steps', async () => {

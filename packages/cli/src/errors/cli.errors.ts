@@ -11,14 +11,19 @@ export class ConfigFileNotFoundError extends ConfigurationError {
   }
 }
 
-/** The configuration module loaded, but what it exports is not a usable configuration. */
+/**
+ * The configuration module cannot be used: it does not parse or compile, it
+ * threw while loading (the original error is the `cause`), or what it exports
+ * is not a usable configuration.
+ */
 export class InvalidConfigError extends ConfigurationError {
   static readonly code = 'INVALID_CONFIG';
   constructor(
     readonly path: string,
     problem: string,
+    cause?: unknown,
   ) {
-    super(`The Tributary configuration in ${path} ${problem}`, InvalidConfigError.code);
+    super(`The Tributary configuration in ${path} ${problem}`, InvalidConfigError.code, cause);
   }
 }
 

@@ -64,7 +64,14 @@ export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
     return String(value);
   }
 
-  /** Runs a static creation handler and returns the new, unsaved aggregate. */
+  /**
+   * Runs a static creation handler and returns the new, unsaved aggregate.
+   *
+   * @throws {@link InvalidHandlerResultError} when the command names its target
+   *   (`@TargetAggregateId`) and the handler created another id: the command was
+   *   routed, checked and deduplicated by the target id, so its events must land
+   *   there. Every runtime, embedded, Kafka and test fixture, refuses it alike.
+   */
   async create(command: object, binding: CommandHandlerBinding): Promise<T> {
     const handlerName = `${this.target.name}.${binding.method}`;
     const handler = (this.target as unknown as Record<string, (command: object) => unknown>)[binding.method];
@@ -75,7 +82,12 @@ export class AggregateModel<T extends AggregateRoot = AggregateRoot> {
         `must return the new ${this.target.name} it created, but returned ${describe(created)}`,
       );
     }
-    if (this.idOf(created) === undefined) throw new MissingAggregateIdValueError(handlerName, this.idProperty);
+    const createdId = this.idOf(created);
+    if (createdId === undefined) throw new MissingAggregateIdValueError(handlerName, this.idProperty);
+    const targetId = this.targetIdOf(command, binding);
+    if (targetId !== undefined && createdId !== targetId) {
+      throw new InvalidHandlerResultError(handlerName, `created ${this.type} '${createdId}' for a command addressed to '${targetId}'; they must match`);
+    }
     return created;
   }
 

@@ -18,6 +18,8 @@ import { SnapshotPolicy } from '../snapshots/snapshot-policy';
 import { SnapshotStore } from '../snapshots/snapshot-store';
 import { AggregateRepository, MessageContext } from './aggregate-repository';
 import { RetryPolicy, retryPolicy, withRetry } from './retry-policy';
+import { CommandOutcome, decidedCommandsLimit } from './command-outcome';
+import { DecidedCommands } from './decided-commands';
 
 /** Options of {@link CommandBus}. */
 export interface CommandBusOptions {
@@ -44,6 +46,14 @@ export interface CommandBusOptions {
   readonly snapshotPolicy?: SnapshotPolicy | ((aggregateClass: Constructor<AggregateRoot>) => SnapshotPolicy | undefined);
   /** Told when a snapshot is ignored or cannot be written. Defaults to a `console.warn` line. */
   readonly onWarning?: (warning: RehydratorWarning) => void;
+  /**
+   * How many decided command ids each aggregate keeps with their outcomes, so
+   * that a command sent again with the same `commandId` is answered instead of
+   * decided again. Defaults to {@link DEFAULT_DECIDED_COMMANDS_PER_AGGREGATE};
+   * 0 turns deduplication off. They are kept in this bus's memory: a new bus (a
+   * restart) starts with none, and two buses over one store do not share them.
+   */
+  readonly decidedCommandsPerAggregate?: number;
 }
 
 /** Options of one {@link CommandBus.execute} call. */
@@ -82,6 +92,15 @@ export interface CommandResult {
  * runs the handler, and appends the new events expecting the version it loaded.
  * If another writer got there first, it loads again and retries, by the policy.
  *
+ * Commands are idempotent by their `commandId`: each aggregate keeps the ids of
+ * its last decided commands with their outcomes (in this bus's memory, as the
+ * embedded store keeps its events), and a command whose id it has decided is
+ * answered with that outcome, deciding nothing (see
+ * {@link CommandBusOptions.decidedCommandsPerAggregate}). A creation command
+ * without a `@TargetAggregateId` names its aggregate only once it has run, so it
+ * is kept under the created id but cannot be deduplicated: sent again, it runs
+ * again. Give creation commands a target id to make them safe to retry.
+ *
  * Building a bus validates every registered aggregate and upcaster, so binding
  * mistakes and gaps in the upcasters fail at start-up, not on the first command
  * that meets them. Stored events are read back through its {@link EventPipeline}.
@@ -105,6 +124,7 @@ export class CommandBus {
   readonly eventPipeline: EventPipeline;
   private readonly retryPolicy: RetryPolicy;
   private readonly repositories = new Map<AnyClass, AggregateRepository<AggregateRoot>>();
+  private readonly decided: DecidedCommands;
 
   constructor(private readonly options: CommandBusOptions) {
     if (!options || !Array.isArray(options.aggregates) || options.aggregates.length === 0) {
@@ -115,6 +135,7 @@ export class CommandBus {
     assertAppliersMeetStoredEvents(this.domain, this.eventPipeline);
     this.eventStore = options.eventStore ?? new InMemoryEventStore();
     this.retryPolicy = retryPolicy(options.retry);
+    this.decided = new DecidedCommands(decidedCommandsLimit(options.decidedCommandsPerAggregate, 'CommandBus'));
   }
 
   /** Every event class the registered aggregates know, with its persisted type and version. */
@@ -123,45 +144,78 @@ export class CommandBus {
   }
 
   /**
-   * Runs a command to completion.
+   * Runs a command to completion, once per command id and aggregate: a command
+   * whose `commandId` this bus already decided on its aggregate gets that
+   * decision again (a {@link CommandResult.deduplicated} result, or the same
+   * error thrown), and one sent while the same id is being decided waits for it.
    *
    * @returns the stored events and the aggregate's new version. When this
    *   resolves, the events are durably in the event store.
    * @throws the handler's {@link DomainError} as it was thrown;
    *   {@link MissingCommandHandlerError} for a command no aggregate handles;
    *   {@link AggregateNotFoundError} / {@link AggregateAlreadyExistsError};
+   *   {@link InvalidHandlerResultError} for a creation handler whose aggregate's
+   *   id is not the command's `@TargetAggregateId`;
    *   {@link RetriesExhaustedError} wrapping the last {@link WrongExpectedVersionError}
    *   when conflicts outlast the retry policy.
+   *
+   * @example
+   * ```ts
+   * const first = await bus.execute(new Increment('c-1', 1), { commandId: 'req-17' });
+   * const again = await bus.execute(new Increment('c-1', 1), { commandId: 'req-17' });
+   * // again.deduplicated === true, again.version === first.version
+   * ```
    */
   async execute(command: object, options: ExecuteOptions = {}): Promise<CommandResult> {
     const route = this.domain.route(command);
     if (!route) throw new MissingCommandHandlerError(describeCommand(command));
+    const { model, binding } = route;
     const commandId = options.commandId ?? randomUUID();
     const context: MessageContext = {
       correlationId: options.correlationId ?? commandId,
       causationId: commandId,
       metadata: { ...options.metadata },
     };
-    const repository = this.repository(route.model.target);
-    return withRetry(`Command ${command.constructor.name}`, this.retryPolicy, async () => {
-      const { model, binding } = route;
-      if (binding.creates) return this.create(model, binding, repository, command, context);
-      const aggregateId = model.targetIdOf(command, binding)!;
-      const aggregate = await repository.load(aggregateId);
-      await model.handle(aggregate, command, binding);
-      const events = await repository.save(aggregate, context);
-      return { aggregateType: model.type, aggregateId, version: aggregate.version, events };
-    });
+    const repository = this.repository(model.target);
+    const decide = (): Promise<CommandResult> =>
+      withRetry(`Command ${command.constructor.name}`, this.retryPolicy, async () => {
+        if (binding.creates) return this.create(model, binding, repository, command, context);
+        const aggregateId = model.targetIdOf(command, binding)!;
+        const aggregate = await repository.load(aggregateId);
+        await model.handle(aggregate, command, binding);
+        const events = await repository.save(aggregate, context);
+        return { aggregateType: model.type, aggregateId, version: aggregate.version, events };
+      });
+    const targetId = model.targetIdOf(command, binding);
+    if (targetId !== undefined) return this.decided.decideOnce(model.type, targetId, commandId, decide);
+    // A creation command without a target id: there is nothing to look up before it runs.
+    const result = await decide();
+    this.decided.rememberSuccess(model.type, result.aggregateId, commandId, result);
+    return result;
+  }
+
+  /**
+   * What became of a command, by its id, on the aggregate it was for: for a
+   * caller that lost the reply and must not guess. Answers from this bus's
+   * memory of the last {@link CommandBusOptions.decidedCommandsPerAggregate}
+   * decisions of the aggregate; `unknown` for an id not among them, or still
+   * being decided.
+   *
+   * @example
+   * ```ts
+   * const outcome = await bus.outcome('req-17', Counter, 'c-1');
+   * if (outcome.status === 'succeeded') console.log(outcome.version);
+   * ```
+   */
+  async outcome(commandId: string, aggregateClass: Constructor<AggregateRoot>, aggregateId: string): Promise<CommandOutcome> {
+    return this.decided.outcome(this.modelOf(aggregateClass).type, aggregateId, commandId);
   }
 
   /** The repository of one registered aggregate class, for loading its aggregates. */
   repository<T extends AggregateRoot>(aggregateClass: Constructor<T>): AggregateRepository<T> {
     let repository = this.repositories.get(aggregateClass);
     if (!repository) {
-      const model = this.domain.modelOfClass(aggregateClass);
-      if (!model) {
-        throw new InvalidOptionError(`${aggregateClass.name} is not registered with this CommandBus; add it to \`aggregates\``);
-      }
+      const model = this.modelOf(aggregateClass);
       const { snapshots, snapshotPolicy, onWarning } = this.options;
       const policy = typeof snapshotPolicy === 'function' ? snapshotPolicy(aggregateClass) : snapshotPolicy;
       const rehydrator = snapshots
@@ -171,6 +225,14 @@ export class CommandBus {
       this.repositories.set(aggregateClass, repository);
     }
     return repository as unknown as AggregateRepository<T>;
+  }
+
+  private modelOf(aggregateClass: Constructor<AggregateRoot>): AggregateModel {
+    const model = this.domain.modelOfClass(aggregateClass);
+    if (!model) {
+      throw new InvalidOptionError(`${aggregateClass.name} is not registered with this CommandBus; add it to \`aggregates\``);
+    }
+    return model;
   }
 
   private async create(

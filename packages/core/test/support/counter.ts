@@ -19,11 +19,32 @@ export class Incremented {
   constructor(readonly by: number) {}
 }
 
+@Event('CoreTest.CounterReset')
+export class CounterReset {}
+
 export class OpenCounter {
   constructor(readonly counterId: string) {}
 }
 
 export class OpenNamedCounter {
+  @TargetAggregateId() readonly counterId: string;
+  constructor(counterId: string) {
+    this.counterId = counterId;
+  }
+}
+
+/** A creation command whose handler may create another id than the one it is addressed to. */
+export class OpenCounterAs {
+  @TargetAggregateId() readonly counterId: string;
+  constructor(
+    counterId: string,
+    readonly createdId: string,
+  ) {
+    this.counterId = counterId;
+  }
+}
+
+export class ResetCounter {
   @TargetAggregateId() readonly counterId: string;
   constructor(counterId: string) {
     this.counterId = counterId;
@@ -65,6 +86,16 @@ export class Counter extends AggregateRoot {
     return Counter.open(command);
   }
 
+  @CommandHandler(OpenCounterAs)
+  static openAs(command: OpenCounterAs): Counter {
+    return Counter.open(new OpenCounter(command.createdId));
+  }
+
+  @CommandHandler(ResetCounter)
+  reset(): void {
+    this.apply(new CounterReset());
+  }
+
   @CommandHandler(Increment)
   increment(command: Increment): void {
     Counter.handled += 1;
@@ -77,6 +108,11 @@ export class Counter extends AggregateRoot {
   onOpened(event: CounterOpened): void {
     this.id = event.counterId;
     this.openedAt = event.openedAt;
+  }
+
+  @Apply(CounterReset)
+  onReset(): void {
+    this.value = 0;
   }
 
   @Apply(Incremented)
