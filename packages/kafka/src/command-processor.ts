@@ -48,8 +48,8 @@ export class CommandProcessor {
   private readonly snapshotTopics: readonly string[];
   private admin?: Admin;
   private consumer?: Consumer;
-  private running = false;
   private disposeSignalHandlers?: () => void;
+  private stopping?: Promise<void>;
 
   constructor(options: CommandProcessorOptions) {
     this.options = resolveProcessorOptions(options);
@@ -133,7 +133,6 @@ export class CommandProcessor {
       });
       await consumer.connect();
       await consumer.subscribe({ topic: this.layout.commands, fromBeginning: true });
-      this.running = true;
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -153,10 +152,16 @@ export class CommandProcessor {
    * the partitions move at once, and closes every partition's producer. Safe to
    * call more than once, and after a failed start.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    // Every caller waits for the one stop in progress: a process that exits when its own
+    // stop() returns must not cut short the group leave another caller began.
+    this.stopping ??= this.shutDown().finally(() => (this.stopping = undefined));
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.disposeSignalHandlers?.();
     this.disposeSignalHandlers = undefined;
-    this.running = false;
     const { consumer, admin } = this;
     this.consumer = undefined;
     this.admin = undefined;

@@ -39,24 +39,27 @@ describe('Command processor lifecycle (child processes)', function () {
     });
   }
 
-  it('leaves its group on SIGTERM, so another processor gets its partitions long before the session timeout', async () => {
-    const app = uniqueName('sigterm');
-    // A session timeout far longer than the test waits: only a graceful leave can move the partitions in time.
-    const env = { KAFKA_BROKERS: kafkaBrokers().join(','), TRIBUTARY_APP: app, PARTITIONS: '4', SESSION_TIMEOUT_MS: '90000' };
-    const leaving = new WorkerProcess({ ...env, APP_STOPS_ON_SIGTERM: '0' });
-    workers.push(leaving);
-    await leaving.waitFor('ready', 90_000);
-    const staying = new WorkerProcess(env);
-    workers.push(staying);
-    await staying.waitFor('ready', 90_000);
-    const joinsBefore = staying.reported('processor.group-joined').length;
-    leaving.kill('SIGTERM');
-    // The signal's default course follows the graceful stop: the process ends by SIGTERM.
-    expect(await leaving.exited).to.deep.equal({ code: null, signal: 'SIGTERM' });
-    const joined = await staying.waitFor(
-      (report) => report.event === 'processor.group-joined' && (report.occurrence as number) > joinsBefore && (report.partitions as number[]).length === 4,
-      45_000,
-    );
-    expect(joined.partitions).to.deep.equal([0, 1, 2, 3]);
-  });
+  for (const application of ['installs no handler', 'stops it too, then exits']) {
+    it(`leaves its group on SIGTERM when the application ${application}, so another processor gets its partitions long before the session timeout`, async () => {
+      const app = uniqueName('sigterm');
+      // A session timeout far longer than the test waits: only a graceful leave can move the partitions in time.
+      const env = { KAFKA_BROKERS: kafkaBrokers().join(','), TRIBUTARY_APP: app, PARTITIONS: '4', SESSION_TIMEOUT_MS: '90000' };
+      const ownHandler = application !== 'installs no handler';
+      const leaving = new WorkerProcess({ ...env, APP_STOPS_ON_SIGTERM: ownHandler ? '1' : '0' });
+      workers.push(leaving);
+      await leaving.waitFor('ready', 90_000);
+      const staying = new WorkerProcess(env);
+      workers.push(staying);
+      await staying.waitFor('ready', 90_000);
+      const joinsBefore = staying.reported('processor.group-joined').length;
+      leaving.kill('SIGTERM');
+      // Without a handler of the application's, the signal takes its default course after the graceful stop.
+      expect(await leaving.exited).to.deep.equal(ownHandler ? { code: 0, signal: null } : { code: null, signal: 'SIGTERM' });
+      const joined = await staying.waitFor(
+        (report) => report.event === 'processor.group-joined' && (report.occurrence as number) > joinsBefore && (report.partitions as number[]).length === 4,
+        45_000,
+      );
+      expect(joined.partitions).to.deep.equal([0, 1, 2, 3]);
+    });
+  }
 });

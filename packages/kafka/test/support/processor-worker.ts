@@ -23,7 +23,7 @@ const env = (name: string, fallback?: string): string => {
 };
 
 function report(event: string, details: object = {}): void {
-  process.stdout.write(`${JSON.stringify({ event, pid: process.pid, ...details })}\n`);
+  process.stdout.write(`${JSON.stringify({ event, pid: process.pid, at: Date.now(), ...details })}\n`);
 }
 
 async function main(): Promise<void> {
