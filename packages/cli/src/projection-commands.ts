@@ -59,7 +59,8 @@ async function runProjections(names: readonly string[], options: ConnectionOptio
     for (const projection of selected) {
       const store = openStore(projection);
       stores.push(store);
-      const runner = new ProjectionRunner({ ...runnerOptionsFor(config, projection, store, brokers), metrics });
+      // The command stops its workers on SIGTERM and SIGINT itself (listenForStop), all together, then closes the server and the stores.
+      const runner = new ProjectionRunner({ ...runnerOptionsFor(config, projection, store, brokers), metrics, stopOnSignals: false });
       runner.on('projection.failed', ({ error }) => onFailure(error));
       runners.push(runner);
     }

@@ -16,8 +16,10 @@ import {
   slotKey,
 } from '@tributary/core';
 import { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { UnknownReadModelTableError } from './errors/read-model.errors';
+import { MissingReadModelTablesError, UnknownReadModelTableError } from './errors/read-model.errors';
 import { PostgresWriter } from './postgres-writer';
+import { Run, copyTableShape, shadowSchemaName } from './shadow-schema';
+import { IDENTIFIER, MAX_IDENTIFIER, quote } from './sql-identifiers';
 import { PREPARED_NAME, statementName } from './statement-names';
 
 /** Options of {@link PostgresReadModelStore}. */
@@ -29,17 +31,17 @@ export interface PostgresReadModelStoreOptions {
   /**
    * The projection's read model tables, which the application creates (in its
    * migrations). Names of letters, digits and `_`, not starting with a digit,
-   * at most 55 characters (the shadow adds `__shadow`); used as written, case included.
+   * at most 63 characters; used as written, case included.
    */
   readonly tables: readonly string[];
-  /** The schema of the tables and of the store's bookkeeping tables. Defaults to `public`. */
+  /**
+   * The schema of the tables and of the store's bookkeeping tables. Defaults
+   * to `public`. Handlers' SQL names the tables without it: each transaction
+   * puts it first on its `search_path`.
+   */
   readonly schema?: string;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** PostgreSQL truncates identifiers longer than this many bytes: names must stay below it to stay distinct. */
-const MAX_IDENTIFIER = 63;
-const SHADOW_SUFFIX = '__shadow';
 const OFFSETS_TABLE = 'tributary_projection_offsets';
 const DEAD_LETTERS_TABLE = 'tributary_projection_dead_letters';
 /** SQLSTATEs of a concurrent CREATE TABLE IF NOT EXISTS that lost the race: unique_violation (on pg_type), duplicate_table. */
@@ -62,18 +64,23 @@ type TransactionResult<T> = { readonly value: T; readonly commit: boolean };
  * compare-and-set and the dead letters of the batch, so each event's effect
  * lands exactly once.
  *
- * Use one store per projection, naming the tables that projection owns: a
- * rebuild fills a shadow copy of each (`<table>__shadow`, made with
- * `CREATE TABLE … (LIKE <table> INCLUDING ALL)`), and the swap drops the live
- * tables and renames the shadows in their place, in one transaction, so
+ * Handlers' SQL names the tables as they are named, `order_summary`, live and
+ * in a rebuild alike: each transaction sets its `search_path` to the schema of
+ * the version it writes. A rebuild fills a shadow copy of each table, with the
+ * same name, in a schema of its own (`<schema>-<projection>-shadow`, see
+ * {@link shadowTable}); the swap drops the live tables and moves the copies
+ * into the live schema (`ALTER TABLE … SET SCHEMA`), in one transaction, so
  * readers see the old version or the new one and never a missing table.
- * Because of that drop:
- * - create the live tables yourself (migrations), before the projection runs;
- * - use identity columns rather than `serial` (a copied `serial` default still
- *   uses the live table's sequence, which the drop would take away);
- * - views and foreign keys on the tables are not carried over (LIKE copies
- *   neither, and the drop is refused while a view depends on a table): query
- *   the tables directly.
+ *
+ * Use one store per projection, naming the tables that projection owns, and
+ * create them yourself (migrations) before the projection runs. A copy is
+ * `CREATE TABLE … (LIKE <table> INCLUDING ALL)`: columns, defaults, identity
+ * and `serial` columns (each with a sequence of its own), check constraints,
+ * indexes with their names, comments, and the privileges granted on the
+ * table. Not carried over a swap: foreign keys, triggers, row-level security
+ * policies and column privileges; and a view on a table stops the drop. Query
+ * the tables directly. The shadow schemas are the store's to create, so its
+ * role needs the `CREATE` privilege on the database.
  *
  * Offsets and dead letters live in `tributary_projection_offsets` and
  * `tributary_projection_dead_letters` of the same schema, which {@link prepare} creates.
@@ -86,10 +93,10 @@ type TransactionResult<T> = { readonly value: T; readonly commit: boolean };
  * // Migration: CREATE TABLE order_summary (order_id text PRIMARY KEY, total numeric NOT NULL);
  * const store = new PostgresReadModelStore({ connectionString: process.env.DATABASE_URL!, tables: ['order_summary'] });
  * await store.prepare();
- * // Handlers write through the writer of their batch:
- * //   await writer.query(`INSERT INTO ${writer.table('order_summary')} … `, [...]);
+ * // Handlers write through the writer of their batch, naming the table as it is named:
+ * //   await writer.query(`INSERT INTO order_summary … `, [...]);
  * // or, as a statement prepared once per connection (see PostgresWriter.query):
- * //   await writer.prepared(`INSERT INTO ${writer.table('order_summary')} … `, [...]);
+ * //   await writer.prepared(`INSERT INTO order_summary … `, [...]);
  * // Readers query the live table:
  * const { rows } = await pool.query(`SELECT total FROM ${store.liveTable('order_summary')} WHERE order_id = $1`, ['o-1']);
  * // …
@@ -136,14 +143,11 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
       throw new InvalidOptionError("PostgresReadModelStore option tables must list the projection's tables, e.g. tables: ['order_summary']");
     }
     for (const table of tables) {
-      if (typeof table !== 'string' || !IDENTIFIER.test(table) || table.length + SHADOW_SUFFIX.length > MAX_IDENTIFIER) {
+      if (typeof table !== 'string' || !IDENTIFIER.test(table) || table.length > MAX_IDENTIFIER) {
         throw new InvalidOptionError(
           `PostgresReadModelStore option tables must hold table names of letters, digits and '_' (not starting with a digit, ` +
-            `at most ${MAX_IDENTIFIER - SHADOW_SUFFIX.length} characters, room left for '${SHADOW_SUFFIX}'); got ${JSON.stringify(table)}`,
+            `at most ${MAX_IDENTIFIER} characters); got ${JSON.stringify(table)}`,
         );
-      }
-      if (table.endsWith(SHADOW_SUFFIX)) {
-        throw new InvalidOptionError(`PostgresReadModelStore table ${JSON.stringify(table)} ends with '${SHADOW_SUFFIX}', which names shadow tables; rename it`);
       }
       if (table === OFFSETS_TABLE || table === DEAD_LETTERS_TABLE) {
         throw new InvalidOptionError(`PostgresReadModelStore table ${JSON.stringify(table)} is the store's own bookkeeping table; name the read model table otherwise`);
@@ -162,7 +166,19 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
    * @throws UnknownReadModelTableError if `name` is not in the `tables` option.
    */
   liveTable(name: string): string {
-    return this.qualified(this.tableName(name, 'live'));
+    return this.qualified(this.tableName(name));
+  }
+
+  /**
+   * The quoted, schema-qualified identifier of a table's shadow version, which
+   * a rebuild of `projection` fills: the table of the same name in the schema
+   * `<schema>-<projection>-shadow` (shortened with a hash past 63 characters).
+   * For looking into a rebuild under way; it is gone once swapped in.
+   *
+   * @throws UnknownReadModelTableError if `name` is not in the `tables` option.
+   */
+  shadowTable(projection: string, name: string): string {
+    return `${quote(shadowSchemaName(this.schema, projection))}.${quote(this.tableName(name))}`;
   }
 
   /** Creates the offsets and dead-letters tables if missing. Idempotent; the other methods call it on first use. */
@@ -202,7 +218,7 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
     const { slot, topic, partition, expected } = batch;
     const key = slotKey(slot);
     return this.transaction<CommitOutcome>(`commit of ${describeSlot(slot)} at ${topic}/${partition}`, async (run, client) => {
-      await run(`SELECT pg_advisory_xact_lock_shared(hashtext($1), $2::int)`, lockKey(slot));
+      await run(`SELECT pg_advisory_xact_lock_shared(hashtext($1), $2::int), ${SET_SEARCH_PATH}`, [...lockKey(slot), this.searchPath(slot)]);
       // The compare-and-set comes first: a zombie fails before running handlers, and every
       // transaction locks the offset row before data rows (no deadlocks between them).
       // A first commit inserts a placeholder that only this transaction sees; the real offset replaces it below.
@@ -226,11 +242,13 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
         return { value: { committed: false, stored: rows[0]?.next_offset ?? null }, commit: false };
       }
 
-      const { rows } = await run<{ aggregate: string }>(
-        `SELECT DISTINCT aggregate FROM ${this.deadLettersTable} WHERE projection = $1 AND topic = $2 AND partition = $3`,
-        [key, topic, partition],
+      const { rows } = await run<{ parked: string[]; present: string[] }>(
+        `SELECT ARRAY(SELECT DISTINCT aggregate FROM ${this.deadLettersTable} WHERE projection = $1 AND topic = $2 AND partition = $3) AS parked,
+                ${presentTables(4, 5)} AS present`,
+        [key, topic, partition, this.schemaOf(slot), this.tables],
       );
-      const parked = new Set(rows.map((row) => row.aggregate));
+      this.checkPresent(slot, rows[0].present);
+      const parked = new Set(rows[0].parked);
       const recorded: DeadLetterEntry[] = [];
       const writer = this.writerFor(slot, client);
       let nextOffset: string;
@@ -269,12 +287,14 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
     const key = slotKey(slot);
     const aggregates = [...new Set(entries.map((entry) => entry.aggregate))];
     return this.transaction<boolean>(`resolving dead letters of ${describeSlot(slot)}`, async (run, client) => {
-      await run(`SELECT pg_advisory_xact_lock(hashtext($1), $2::int)`, lockKey(slot));
+      await run(`SELECT pg_advisory_xact_lock(hashtext($1), $2::int), ${SET_SEARCH_PATH}`, [...lockKey(slot), this.searchPath(slot)]);
       const { rows } = await run<DeadLetterRow>(
         `SELECT topic, partition, "offset"::text AS "offset", aggregate FROM ${this.deadLettersTable} WHERE projection = $1 AND aggregate = ANY($2::text[])`,
         [key, aggregates],
       );
       if (!sameEntries(rows.map(fromDeadLetterRow), entries)) return { value: false, commit: false };
+      const present = await run<{ present: string[] }>(`SELECT ${presentTables(1, 2)} AS present`, [this.schemaOf(slot), this.tables]);
+      this.checkPresent(slot, present.rows[0].present);
       const writer = this.writerFor(slot, client);
       try {
         await work(writer);
@@ -291,11 +311,10 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
     const shadow = shadowSlot(projection);
     await this.transaction(`creation of ${describeSlot(shadow)}`, async (run) => {
       await run(`SELECT pg_advisory_xact_lock(hashtext($1), $2::int)`, lockKey(shadow));
-      for (const table of this.tables) {
-        const shadowTable = this.qualified(this.tableName(table, 'shadow'));
-        await run(`DROP TABLE IF EXISTS ${shadowTable}`);
-        await run(`CREATE TABLE ${shadowTable} (LIKE ${this.qualified(table)} INCLUDING ALL)`);
-      }
+      const shadowSchema = quote(this.schemaOf(shadow));
+      await run(`DROP SCHEMA IF EXISTS ${shadowSchema} CASCADE`);
+      await run(`CREATE SCHEMA ${shadowSchema}`);
+      for (const table of this.tables) await copyTableShape(run, this.schema, this.schemaOf(shadow), table);
       await this.forgetSlot(run, shadow);
       return { value: undefined, commit: true };
     });
@@ -321,15 +340,18 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
         }
       }
 
+      const shadowSchema = this.schemaOf(shadow);
+      await run(`CREATE SCHEMA IF NOT EXISTS ${quote(shadowSchema)}`);
       for (const table of this.tables) {
-        const shadowName = this.tableName(table, 'shadow');
-        const { rows } = await run<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [this.qualified(shadowName)]);
+        const { rows } = await run<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [this.shadowTable(projection, table)]);
         // Never created (or dropped): an empty shadow, as in a store without tables.
-        if (!rows[0].exists) await run(`CREATE TABLE ${this.qualified(shadowName)} (LIKE ${this.qualified(table)} INCLUDING ALL)`);
+        if (!rows[0].exists) await copyTableShape(run, this.schema, shadowSchema, table);
+        // The table moves with its indexes, constraints and owned sequences, under their names; the dropped table's freed them.
         await run(`DROP TABLE ${this.qualified(table)}`);
-        await run(`ALTER TABLE ${this.qualified(shadowName)} RENAME TO ${quote(table)}`);
-        await this.restoreIndexNames(run, table, shadowName);
+        await run(`ALTER TABLE ${this.shadowTable(projection, table)} SET SCHEMA ${quote(this.schema)}`);
       }
+      // Empty now; anything else found there was not the store's, and stops the swap.
+      await run(`DROP SCHEMA ${quote(shadowSchema)}`);
       const [liveKey, shadowKey] = [slotKey(live), slotKey(shadow)];
       for (const bookkeeping of [this.offsetsTable, this.deadLettersTable]) {
         await run(`DELETE FROM ${bookkeeping} WHERE projection = $1`, [liveKey]);
@@ -344,7 +366,7 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
     const shadow = shadowSlot(projection);
     await this.transaction(`removal of ${describeSlot(shadow)}`, async (run) => {
       await run(`SELECT pg_advisory_xact_lock(hashtext($1), $2::int)`, lockKey(shadow));
-      for (const table of this.tables) await run(`DROP TABLE IF EXISTS ${this.qualified(this.tableName(table, 'shadow'))}`);
+      await run(`DROP SCHEMA IF EXISTS ${quote(this.schemaOf(shadow))} CASCADE`);
       await this.forgetSlot(run, shadow);
       return { value: undefined, commit: true };
     });
@@ -387,16 +409,41 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
         }
         return run({ name: PREPARED_NAME, text, values }) as Promise<QueryResult<R>>;
       },
-      table: (name: string) => this.qualified(this.tableName(name, slot.version)),
+      table: (name: string) => quote(this.tableName(name)),
       finish: () => {
         finished = true;
       },
     };
   }
 
-  private tableName(name: string, version: ReadModelSlot['version']): string {
+  private tableName(name: string): string {
     if (!this.tables.includes(name)) throw new UnknownReadModelTableError(name, this.tables);
-    return version === 'live' ? name : `${name}${SHADOW_SUFFIX}`;
+    return name;
+  }
+
+  /** The schema of the slot's tables: the store's for the live version, one of the projection's own for the shadow. */
+  private schemaOf(slot: ReadModelSlot): string {
+    return slot.version === 'live' ? this.schema : shadowSchemaName(this.schema, slot.projection);
+  }
+
+  /**
+   * What the slot's transactions put before the connection's `search_path`,
+   * so plain table names reach the slot's version. The shadow's path goes on
+   * to the live schema, so what else the SQL names (a lookup table, a
+   * function) resolves as it does live.
+   */
+  private searchPath(slot: ReadModelSlot): string {
+    return slot.version === 'live' ? quote(this.schema) : `${quote(this.schemaOf(slot))}, ${quote(this.schema)}`;
+  }
+
+  /**
+   * Refuses a transaction on a version that lacks some of the tables: plain
+   * names would find them further down the search_path (a shadow's, the live
+   * tables) or nowhere (every event a dead letter).
+   */
+  private checkPresent(slot: ReadModelSlot, present: readonly string[]): void {
+    const missing = this.tables.filter((table) => !present.includes(table));
+    if (missing.length > 0) throw new MissingReadModelTablesError(slot.projection, slot.version, this.schemaOf(slot), missing);
   }
 
   private qualified(table: string): string {
@@ -413,26 +460,6 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
 
   private async forgetSlot(run: Run, slot: ReadModelSlot): Promise<void> {
     for (const bookkeeping of [this.offsetsTable, this.deadLettersTable]) await run(`DELETE FROM ${bookkeeping} WHERE projection = $1`, [slotKey(slot)]);
-  }
-
-  /**
-   * LIKE names the shadow's indexes after the shadow (`t__shadow_pkey`); once it is
-   * live, and the old table with its `t_pkey` gone, give them back the live names,
-   * so they do not drift with every rebuild.
-   */
-  private async restoreIndexNames(run: Run, table: string, shadowName: string): Promise<void> {
-    const { rows } = await run<{ name: string }>(
-      `SELECT index.relname AS name FROM pg_index
-       JOIN pg_class index ON index.oid = pg_index.indexrelid
-       WHERE pg_index.indrelid = $1::regclass`,
-      [this.qualified(table)],
-    );
-    for (const { name } of rows) {
-      if (!name.startsWith(shadowName)) continue;
-      const liveName = table + name.slice(shadowName.length);
-      const taken = await run<{ taken: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS taken`, [`${quote(this.schema)}.${quote(liveName)}`]);
-      if (!taken.rows[0].taken) await run(`ALTER INDEX ${quote(this.schema)}.${quote(name)} RENAME TO ${quote(liveName)}`);
-    }
   }
 
   private async createBookkeeping(): Promise<void> {
@@ -535,8 +562,18 @@ export class PostgresReadModelStore implements ReadModelStore<PostgresWriter> {
   }
 }
 
-/** Runs one of the store's statements inside a transaction. */
-type Run = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+/**
+ * Puts the schemas given as the statement's third parameter before the
+ * connection's search_path, for the rest of the transaction (set_config's
+ * `is_local`, as SET LOCAL; it takes parameters, SET does not).
+ */
+const SET_SEARCH_PATH = `set_config('search_path', concat_ws(', ', $3::text, nullif(current_setting('search_path'), '')), true)`;
+
+/** SQL for the tables of parameter `tables` (text[]) that exist in the schema named by parameter `schema`, as an array. */
+function presentTables(schema: number, tables: number): string {
+  return `ARRAY(SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $${schema}::text AND c.relname = ANY($${tables}::text[]) AND c.relkind IN ('r', 'p'))`;
+}
 
 interface DeadLetterRow {
   topic: string;
@@ -568,11 +605,6 @@ function lockKey(slot: ReadModelSlot): [string, number] {
 function byPartition(a: PartitionOffset, b: PartitionOffset): number {
   if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;
   return a.partition - b.partition;
-}
-
-function quote(identifier: string): string {
-  // Every identifier was checked against IDENTIFIER, so it holds no quote to escape.
-  return `"${identifier}"`;
 }
 
 /** What a wrong argument to the writer was, without its content (which may hold data). */

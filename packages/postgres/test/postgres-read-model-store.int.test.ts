@@ -1,5 +1,5 @@
-import { InvalidOptionError, liveSlot, shadowSlot } from '@tributary/core';
-import { PostgresReadModelStore, PostgresWriter, ReadModelStoreUnavailableError, UnknownReadModelTableError } from '@tributary/postgres';
+import { InvalidOptionError, ReadModelSlot, liveSlot, shadowSlot } from '@tributary/core';
+import { MissingReadModelTablesError, PostgresReadModelStore, PostgresWriter, ReadModelStoreUnavailableError, UnknownReadModelTableError } from '@tributary/postgres';
 import { readModelStoreContract } from '@tributary/testing';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,12 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
   // Tables and projections of this run's own, removed at the end; identifiers cannot hold '-'.
   const run = `${process.pid}_${Date.now().toString(36)}`;
   const projectionPrefix = `pg-read-model-test-${run}-`;
-  const uniqueProjection = () => `${projectionPrefix}${randomUUID()}`;
+  const projections: string[] = [];
+  const uniqueProjection = () => {
+    const projection = `${projectionPrefix}${randomUUID()}`;
+    projections.push(projection);
+    return projection;
+  };
   let tableCounter = 0;
   const createdTables: string[] = [];
   const uniqueTable = (name: string) => {
@@ -27,7 +32,10 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
 
   after(async () => {
     if (!pool) return;
-    for (const table of createdTables) await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}__shadow"`);
+    // Shadows the tests left (a swap or dropShadow removes its schema): dropShadow of any store of the schema removes them.
+    const cleaner = new PostgresReadModelStore({ pool, tables: ['any'] });
+    for (const projection of projections) await cleaner.dropShadow(projection).catch(() => undefined);
+    for (const table of createdTables) await pool.query(`DROP TABLE IF EXISTS "${table}"`);
     await pool.query(`DELETE FROM tributary_projection_offsets WHERE projection LIKE $1`, [`${projectionPrefix}%`]).catch(() => undefined);
     await pool.query(`DELETE FROM tributary_projection_dead_letters WHERE projection LIKE $1`, [`${projectionPrefix}%`]).catch(() => undefined);
     await pool.end();
@@ -42,7 +50,8 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
         return new PostgresReadModelStore({ pool, tables: [contractTable] });
       },
       async write(writer, key, value) {
-        await writer.query(`INSERT INTO ${writer.table(contractTable)} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+        // Named as it is, live and in the shadow alike.
+        await writer.query(`INSERT INTO ${contractTable} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
       },
       async read(store, _projection, key) {
         const { rows } = await pool.query<{ value: number }>(`SELECT value FROM ${(store as PostgresReadModelStore).liveTable(contractTable)} WHERE key = $1`, [key]);
@@ -54,14 +63,15 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
 
   describe('options and table names', () => {
     it('refuses table and schema names that are not plain identifiers, so no SQL gets in through them', () => {
-      const bad = ['', 'x"; DROP TABLE users; --', 'a.b', '1table', 'with space', 'quote"d', 'a'.repeat(56), 'orders__shadow', 'tributary_projection_offsets'];
+      const bad = ['', 'x"; DROP TABLE users; --', 'a.b', '1table', 'with space', 'quote"d', 'a'.repeat(64), 'tributary_projection_offsets'];
       for (const table of bad) expect(() => new PostgresReadModelStore({ pool, tables: [table] }), table).to.throw(InvalidOptionError);
       expect(() => new PostgresReadModelStore({ pool, tables: [] })).to.throw(InvalidOptionError);
       expect(() => new PostgresReadModelStore({ pool, tables: ['a', 'a'] })).to.throw(InvalidOptionError);
       expect(() => new PostgresReadModelStore({ pool, tables: ['a'], schema: 'x"y' })).to.throw(InvalidOptionError);
       expect(() => new PostgresReadModelStore({ tables: ['a'] })).to.throw(InvalidOptionError);
       expect(() => new PostgresReadModelStore({ pool, connectionString: postgresUrl(), tables: ['a'] })).to.throw(InvalidOptionError);
-      expect(new PostgresReadModelStore({ pool, tables: ['a'.repeat(55)] }).liveTable('a'.repeat(55))).to.equal(`"public"."${'a'.repeat(55)}"`);
+      expect(new PostgresReadModelStore({ pool, tables: ['a'.repeat(63)] }).liveTable('a'.repeat(63))).to.equal(`"public"."${'a'.repeat(63)}"`);
+      expect(new PostgresReadModelStore({ pool, tables: ['orders__shadow'] }).liveTable('orders__shadow'), 'no suffix is reserved').to.equal('"public"."orders__shadow"');
     });
 
     it('throws UnknownReadModelTableError for a table it does not own, in a writer (rolling the batch back) and in liveTable', async () => {
@@ -73,7 +83,7 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
       let thrown: unknown;
       try {
         await store.commit({ slot: live, topic: 't', partition: 0, expected: null }, async ({ writer }) => {
-          expect(writer.table(table)).to.equal(`"public"."${table}"`);
+          expect(writer.table(table)).to.equal(`"${table}"`);
           await writer.query(`INSERT INTO ${writer.table(table)} (key) VALUES ('written')`);
           writer.table('order_summaries');
           return '1';
@@ -89,85 +99,178 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
       expect(await store.readOffsets(live)).to.deep.equal([]);
     });
 
-    it('names shadow tables in the writer of a shadow slot, and refuses a writer used after its work ended', async () => {
-      const table = uniqueTable('names');
-      await pool.query(`CREATE TABLE "${table}" (key text PRIMARY KEY)`);
+    it('lets SQL name the tables plainly, live and in the shadow, in the store\'s schema, and refuses a writer used after its work ended', async () => {
+      const schema = `rm_schema_${run}`;
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      try {
+        // A table of the same name in public, which the connection's own search_path would find: the store's schema comes first.
+        const table = uniqueTable('names');
+        await pool.query(`CREATE TABLE "${table}" (key text PRIMARY KEY)`);
+        await pool.query(`CREATE TABLE "${schema}"."${table}" (key text PRIMARY KEY)`);
+        const store = new PostgresReadModelStore({ pool, schema, tables: [table] });
+        const projection = uniqueProjection();
+        const write = (slot: ReadModelSlot, key: string, keep?: (writer: PostgresWriter) => void) =>
+          store.commit({ slot, topic: 't', partition: 0, expected: null }, async ({ writer }) => {
+            expect(writer.table(table), 'the same name in every version').to.equal(`"${table}"`);
+            await writer.query(`INSERT INTO ${table} (key) VALUES ($1)`, [key]);
+            keep?.(writer);
+            return '1';
+          });
+        const keys = async (qualified: string) => (await pool.query(`SELECT key FROM ${qualified} ORDER BY key`)).rows.map((row) => row.key);
+        const searchPath = (await pool.query(`SHOW search_path`)).rows[0].search_path;
+
+        await write(liveSlot(projection), 'live');
+        await store.createShadow(projection);
+        expect(store.shadowTable(projection, table)).to.match(new RegExp(`^"${schema}-.*-shadow"\\."${table}"$`));
+        let kept: PostgresWriter | undefined;
+        await write(shadowSlot(projection), 'shadow', (writer) => (kept = writer));
+        expect(await keys(store.liveTable(table))).to.deep.equal(['live']);
+        expect(await keys(store.shadowTable(projection, table))).to.deep.equal(['shadow']);
+        expect(await keys(`"${table}"`), 'nothing in public').to.deep.equal([]);
+
+        let thrown: unknown;
+        await kept!.query('SELECT 1').catch((error: unknown) => (thrown = error));
+        expect(thrown).to.be.instanceOf(InvalidOptionError);
+        // Outside the store's transactions, the connection's search_path is as it was.
+        expect((await pool.query(`SHOW search_path`)).rows[0].search_path).to.equal(searchPath);
+        await store.dropShadow(projection);
+        expect((await pool.query(`SELECT to_regnamespace($1) AS shadow`, [store.shadowTable(projection, table).split('.')[0]])).rows[0].shadow).to.equal(null);
+      } finally {
+        await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+      }
+    });
+
+    it('refuses a commit to a version whose tables are missing (MissingReadModelTablesError), before any handler runs', async () => {
+      const table = uniqueTable('missing');
       const store = new PostgresReadModelStore({ pool, tables: [table] });
       const projection = uniqueProjection();
-      await store.createShadow(projection);
-      let kept: PostgresWriter | undefined;
-      await store.commit({ slot: shadowSlot(projection), topic: 't', partition: 0, expected: null }, async ({ writer }) => {
-        expect(writer.table(table)).to.equal(`"public"."${table}__shadow"`);
-        kept = writer;
+      let ran = false;
+      const work = async () => {
+        ran = true;
         return '1';
-      });
-      let thrown: unknown;
-      await kept!.query('SELECT 1').catch((error: unknown) => (thrown = error));
-      expect(thrown).to.be.instanceOf(InvalidOptionError);
-      await store.dropShadow(projection);
-      expect((await pool.query(`SELECT to_regclass($1) AS shadow`, [`"${table}__shadow"`])).rows[0].shadow).to.equal(null);
+      };
+      // Not created yet: live.
+      let thrown: unknown = await store.commit({ slot: liveSlot(projection), topic: 't', partition: 0, expected: null }, work).catch((error: unknown) => error);
+      expect(thrown).to.be.instanceOf(MissingReadModelTablesError);
+      expect(thrown).to.include({ code: 'MISSING_READ_MODEL_TABLES', retriable: false, version: 'live' });
+      expect((thrown as MissingReadModelTablesError).missing).to.deep.equal([table]);
+      // The live table exists, the shadow does not: its plain names must not reach the live table.
+      await pool.query(`CREATE TABLE "${table}" (key text PRIMARY KEY)`);
+      thrown = await store.commit({ slot: shadowSlot(projection), topic: 't', partition: 0, expected: null }, work).catch((error: unknown) => error);
+      expect(thrown).to.be.instanceOf(MissingReadModelTablesError);
+      expect(thrown).to.include({ version: 'shadow' });
+      expect(ran).to.equal(false);
+      expect(await store.readOffsets(liveSlot(projection))).to.deep.equal([]);
+      expect(await store.readOffsets(shadowSlot(projection))).to.deep.equal([]);
     });
   });
 
   describe('shadow tables', () => {
-    it('copies the columns, defaults, constraints and indexes of the live table, and swaps them in under the live names', async () => {
+    it('copies the columns, defaults, identity and serial columns, constraints, indexes and grants of the live table, and swaps them in under the live names', async () => {
       const table = uniqueTable('shape');
       await pool.query(
         `CREATE TABLE "${table}" (
            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           line serial NOT NULL,
            customer text NOT NULL,
            total numeric(12, 2) NOT NULL DEFAULT 0 CHECK (total >= 0),
            placed_at timestamptz,
            UNIQUE (customer, placed_at)
          )`,
       );
-      await pool.query(`CREATE INDEX "${table}_total_idx" ON "${table}" (total DESC)`);
+      // A name of its own, not the one PostgreSQL would give (`<table>_total_idx`).
+      await pool.query(`CREATE INDEX "${table}_by_total" ON "${table}" (total DESC)`);
       await pool.query(`INSERT INTO "${table}" (customer, total) VALUES ('live-only', 5)`);
+      // What readers were granted (PUBLIC here: a role would outlive the test's database objects).
+      await pool.query(`GRANT SELECT, REFERENCES ON "${table}" TO PUBLIC`);
       const store = new PostgresReadModelStore({ pool, tables: [table] });
       const projection = uniqueProjection();
       await store.createShadow(projection);
+      const shadow = store.shadowTable(projection, table);
+      const live = store.liveTable(table);
 
-      const columns = (name: string) =>
+      /** The columns; a serial default as `nextval(<its sequence, if the column owns it>)`, since each table has a sequence of its own. */
+      const columns = (qualified: string) =>
         pool
           .query(
-            `SELECT column_name, data_type, numeric_precision, numeric_scale, is_nullable, column_default, is_identity
-             FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
-            [name],
+            `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, a.attidentity AS identity,
+                    coalesce(replace(pg_get_expr(d.adbin, d.adrelid), pg_get_serial_sequence($1, a.attname)::regclass::text, '<owned>'),
+                             pg_get_expr(d.adbin, d.adrelid)) AS default
+             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+            [qualified],
           )
           .then((result) => result.rows);
-      const indexes = (name: string) =>
+      /** The indexes: names, and definitions without the table's name. */
+      const indexes = (qualified: string) =>
         pool
-          .query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1 ORDER BY indexname`, [name])
+          .query<{ name: string; definition: string }>(
+            `SELECT index.relname AS name, regexp_replace(pg_get_indexdef(i.indexrelid), ' ON .* USING ', ' ON TABLE USING ') AS definition
+             FROM pg_index i JOIN pg_class index ON index.oid = i.indexrelid WHERE i.indrelid = $1::regclass ORDER BY index.relname`,
+            [qualified],
+          )
           .then((result) => result.rows);
-      const shapeOf = (definition: string, name: string) => definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON /, 'CREATE $1INDEX ON ').replace(`public.${name}`, 'TABLE');
+      const constraints = (qualified: string) =>
+        pool
+          .query(`SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY conname`, [qualified])
+          .then((result) => result.rows);
+      const grants = (qualified: string) =>
+        pool
+          .query(
+            `SELECT acl.privilege_type AS privilege, acl.grantee::int AS grantee, acl.is_grantable AS grantable
+             FROM pg_class c, aclexplode(c.relacl) acl WHERE c.oid = $1::regclass AND acl.grantee <> c.relowner ORDER BY 1, 2`,
+            [qualified],
+          )
+          .then((result) => result.rows);
+      const sequenceOf = async (qualified: string, column: string) => (await pool.query(`SELECT pg_get_serial_sequence($1, $2) AS sequence`, [qualified, column])).rows[0].sequence;
 
-      expect(await columns(`${table}__shadow`)).to.deep.equal(await columns(table));
-      const liveIndexes = await indexes(table);
-      expect(liveIndexes).to.have.length(3);
-      expect((await indexes(`${table}__shadow`)).map((index) => shapeOf(index.indexdef, `${table}__shadow`)).sort()).to.deep.equal(
-        liveIndexes.map((index) => shapeOf(index.indexdef, table)).sort(),
-      );
-      expect((await pool.query(`SELECT count(*)::int AS count FROM "${table}__shadow"`)).rows[0].count, 'the shadow starts empty').to.equal(0);
-      // The check constraint came along.
-      const negative = await pool.query(`INSERT INTO "${table}__shadow" (customer, total) VALUES ('x', -1)`).catch((error: { code?: string }) => error.code);
-      expect(negative).to.equal('23514');
+      const liveColumns = await columns(live);
+      expect(liveColumns.find((column) => column.name === 'line')).to.include({ default: "nextval('<owned>'::regclass)" });
+      expect(await columns(shadow)).to.deep.equal(liveColumns);
+      const [liveIndexes, liveConstraints] = [await indexes(live), await constraints(live)];
+      expect(liveIndexes.map((index) => index.name)).to.include(`${table}_by_total`);
+      expect(await indexes(shadow), 'the same indexes, under the same names').to.deep.equal(liveIndexes);
+      expect(await constraints(shadow)).to.deep.equal(liveConstraints);
+      const liveGrants = await grants(live);
+      expect(liveGrants.map((grant) => grant.privilege)).to.deep.equal(['REFERENCES', 'SELECT']);
+      expect(await grants(shadow)).to.deep.equal(liveGrants);
+      // Sequences of its own, in the shadow's schema.
+      for (const column of ['id', 'line']) {
+        const [liveSequence, shadowSequence] = [await sequenceOf(live, column), await sequenceOf(shadow, column)];
+        expect(shadowSequence, column).to.not.equal(liveSequence);
+        expect(shadowSequence, column).to.contain(shadow.split('.')[0]);
+      }
+      expect((await pool.query(`SELECT count(*)::int AS count FROM ${shadow}`)).rows[0].count, 'the shadow starts empty').to.equal(0);
+      const negative = await pool.query(`INSERT INTO ${shadow} (customer, total) VALUES ('x', -1)`).catch((error: { code?: string }) => error.code);
+      expect(negative, 'the check constraint came along').to.equal('23514');
 
       await store.commit({ slot: shadowSlot(projection), topic: 't', partition: 0, expected: null }, async ({ writer }) => {
-        await writer.query(`INSERT INTO ${writer.table(table)} (customer, total) VALUES ('rebuilt', 7)`);
+        await writer.query(`INSERT INTO ${table} (customer, total) VALUES ('rebuilt', 7)`);
         return '1';
       });
       await store.swap(projection, async () => {});
-      expect((await pool.query(`SELECT customer FROM "${table}"`)).rows).to.deep.equal([{ customer: 'rebuilt' }]);
-      expect(await indexes(table), 'indexes keep their live names').to.deep.equal(liveIndexes);
-      expect((await pool.query(`SELECT to_regclass($1) AS shadow`, [`"${table}__shadow"`])).rows[0].shadow).to.equal(null);
-      // The identity column has a sequence of its own that survived the drop of the old table.
-      await pool.query(`INSERT INTO "${table}" (customer) VALUES ('after swap')`);
+      // The shadow's sequences counted from the start, not on from the live ones (the refused insert above took the first values).
+      expect((await pool.query(`SELECT id::int, line, customer FROM ${live}`)).rows).to.deep.equal([{ id: 2, line: 2, customer: 'rebuilt' }]);
+      expect(await columns(live)).to.deep.equal(liveColumns);
+      expect(await indexes(live), 'indexes keep their live names').to.deep.equal(liveIndexes);
+      expect(await constraints(live)).to.deep.equal(liveConstraints);
+      expect(await grants(live), 'readers keep their grants').to.deep.equal(liveGrants);
+      expect((await pool.query(`SELECT to_regnamespace($1) AS schema`, [shadow.split('.')[0]])).rows[0].schema, 'the shadow schema is gone').to.equal(null);
+      // The identity and serial columns have sequences of their own, which came along (the old table's went with it).
+      for (const column of ['id', 'line']) expect(await sequenceOf(live, column), column).to.match(new RegExp(`^(public\\.)?"?${table}_${column}_seq"?$`));
+      await pool.query(`INSERT INTO ${live} (customer) VALUES ('after swap')`);
+      expect((await pool.query(`SELECT id::int, line FROM ${live} WHERE customer = 'after swap'`)).rows).to.deep.equal([{ id: 3, line: 3 }]);
       // And a second rebuild works the same way.
       await store.createShadow(projection);
-      expect((await indexes(`${table}__shadow`)).map((index) => shapeOf(index.indexdef, `${table}__shadow`)).sort()).to.deep.equal(
-        liveIndexes.map((index) => shapeOf(index.indexdef, table)).sort(),
-      );
-      await store.dropShadow(projection);
+      expect(await columns(shadow)).to.deep.equal(liveColumns);
+      expect(await indexes(shadow)).to.deep.equal(liveIndexes);
+      await store.commit({ slot: shadowSlot(projection), topic: 't', partition: 0, expected: null }, async ({ writer }) => {
+        await writer.query(`INSERT INTO ${table} (customer) VALUES ('rebuilt again')`);
+        return '1';
+      });
+      await store.swap(projection, async () => {});
+      expect(await indexes(live)).to.deep.equal(liveIndexes);
+      expect((await pool.query(`SELECT id::int, line, customer FROM ${live}`)).rows).to.deep.equal([{ id: 1, line: 1, customer: 'rebuilt again' }]);
     });
 
     it('never shows readers of the live tables a missing or empty table while swaps happen: each query sees the old version or the new one', async () => {
@@ -232,10 +335,10 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
     const preparedOn = (writer: PostgresWriter) =>
       writer.query<{ name: string; statement: string }>(`SELECT name, statement FROM pg_prepared_statements ORDER BY name`).then((result) => result.rows);
 
-    it('runs one named statement on the live and the shadow version over one connection, into the right tables, before and after swaps', async () => {
+    it('runs one prepared statement for the live and the shadow version over one connection, into the right tables, before and after swaps', async () => {
       const table = uniqueTable('named');
       await pool.query(`CREATE TABLE "${table}" (key text PRIMARY KEY, value int NOT NULL)`);
-      // One connection: the live and the shadow text of the statement meet on it under the same name.
+      // One connection: the live and the shadow version of the statement meet on it, under one name and one text.
       const single = new Pool({ connectionString: postgresUrl(), max: 1 });
       try {
         const store = new PostgresReadModelStore({ pool: single, tables: [table] });
@@ -245,7 +348,7 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
         const upsert = async (writer: PostgresWriter, key: string, value: number) => {
           await writer.query({
             name: 'upsert-value',
-            text: `INSERT INTO ${writer.table(table)} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+            text: `INSERT INTO ${table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = greatest(${table}.value, excluded.value)`,
             values: [key, value],
           });
           pids.add((await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
@@ -255,41 +358,41 @@ describe('PostgresReadModelStore on a real PostgreSQL', function () {
             for (const [key, value] of rows) await upsert(writer, key, value);
             return next;
           });
-        const contents = async (name: string) => (await pool.query(`SELECT key, value FROM "${name}" ORDER BY key`)).rows;
+        const contents = async (qualified: string) => (await pool.query(`SELECT key, value FROM ${qualified} ORDER BY key`)).rows;
+        const [liveTable, shadowTable] = [store.liveTable(table), store.shadowTable(projection, table)];
 
         await write(live, null, '1', [['a', 1]]);
         await store.createShadow(projection);
         await write(shadow, null, '1', [['a', 10], ['b', 20]]);
         await write(live, '1', '2', [['c', 3]]);
         await write(shadow, '1', '2', [['c', 30]]);
-        expect(await contents(table)).to.deep.equal([{ key: 'a', value: 1 }, { key: 'c', value: 3 }]);
-        expect(await contents(`${table}__shadow`)).to.deep.equal([{ key: 'a', value: 10 }, { key: 'b', value: 20 }, { key: 'c', value: 30 }]);
+        expect(await contents(liveTable)).to.deep.equal([{ key: 'a', value: 1 }, { key: 'c', value: 3 }]);
+        expect(await contents(shadowTable)).to.deep.equal([{ key: 'a', value: 10 }, { key: 'b', value: 20 }, { key: 'c', value: 30 }]);
 
         await store.commit({ slot: live, topic: 't', partition: 0, expected: '2' }, async ({ writer }) => {
           const statements = (await preparedOn(writer)).filter((statement) => statement.name.startsWith('upsert_value_'));
-          expect(statements, 'one statement per version, under names tied to the text').to.have.length(2);
-          expect(statements.map((statement) => statement.statement.includes(`"${table}__shadow"`)).sort()).to.deep.equal([false, true]);
+          expect(statements, 'one statement for both versions, under a name tied to the text').to.have.length(1);
           for (const { name } of statements) expect(Buffer.byteLength(name)).to.be.at.most(63);
           return '2';
         });
 
         await store.swap(projection, async () => {});
-        // The live statement's table was dropped and the shadow renamed in its place: PostgreSQL plans it again.
+        // The table the statement was planned on was dropped, and the shadow moved in its place: PostgreSQL plans it again.
         await write(live, '2', '3', [['d', 40]]);
-        expect(await contents(table)).to.deep.equal([
+        expect(await contents(liveTable)).to.deep.equal([
           { key: 'a', value: 10 },
           { key: 'b', value: 20 },
           { key: 'c', value: 30 },
           { key: 'd', value: 40 },
         ]);
 
-        // The shadow statement was prepared on the table that is live now; a new rebuild still writes the new shadow.
+        // The statement was last planned on the table that is live now; a new rebuild still writes the new shadow.
         await store.createShadow(projection);
         await write(shadow, null, '3', [['e', 5]]);
-        expect(await contents(`${table}__shadow`)).to.deep.equal([{ key: 'e', value: 5 }]);
-        expect((await contents(table)).map((row) => row.key)).to.deep.equal(['a', 'b', 'c', 'd']);
+        expect(await contents(shadowTable)).to.deep.equal([{ key: 'e', value: 5 }]);
+        expect((await contents(liveTable)).map((row) => row.key)).to.deep.equal(['a', 'b', 'c', 'd']);
         await store.swap(projection, async () => {});
-        expect(await contents(table)).to.deep.equal([{ key: 'e', value: 5 }]);
+        expect(await contents(liveTable)).to.deep.equal([{ key: 'e', value: 5 }]);
         expect(await store.readOffsets(live)).to.deep.equal([{ topic: 't', partition: 0, nextOffset: '3' }]);
         expect([...pids], 'all on one connection').to.have.length(1);
       } finally {

@@ -14,14 +14,16 @@ import {
   Upcaster,
   retryPolicy,
 } from '@tributary/core';
-import { Instrumentation, KafkaConnectionOptions, TopicLayout, connectAdmin, fetchTopicOffsets, resolveConnectionOptions } from '@tributary/kafka';
+import { GROUP_TIMING_DEFAULTS, Instrumentation, KafkaConnectionOptions, TopicLayout, connectAdmin, fetchTopicOffsets, resolveConnectionOptions } from '@tributary/kafka';
 import { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
 import { DeadLetterTopic, OutgoingDeadLetter, deadLetterTopicName } from './dead-letter-topic';
 import { DeadLetters } from './dead-letters';
 import { NoProjectedEventsError, ProjectionStoppedError, RetriesSpentError } from './errors/projection.errors';
 import { ProjectionMetrics } from './projection-metrics';
 import { ProjectionModel, ProjectionSource } from './projection-model';
+import { stopOnProcessSignals } from './process-signals';
 import { DecodedRecord, RecordDecoder } from './record-decoder';
+import { RunHalt } from './run-halt';
 
 /** Options of a {@link ProjectionRunner}. */
 export interface ProjectionRunnerOptions<W> extends KafkaConnectionOptions {
@@ -41,14 +43,32 @@ export interface ProjectionRunnerOptions<W> extends KafkaConnectionOptions {
   readonly concurrency?: number;
   /** Retries of a handler that throws a retriable error, before its event becomes a dead letter. Defaults to 5 retries from 100 ms to 5 s. */
   readonly retry?: Partial<RetryPolicy>;
-  /** Longest wait between retries of a transaction the store could not commit (it is retried until it commits or the runner stops). Defaults to 5 000 ms. */
+  /**
+   * Longest wait between retries of a transaction the store could not commit
+   * (it is retried until it commits, or the runner stops or fails, which ends
+   * the wait at once). Defaults to 5 000 ms.
+   */
   readonly maxStoreBackoffMs?: number;
   /** Where to count; runners of one process may share one. */
   readonly metrics?: ProjectionMetrics;
-  /** kafkajs consumer session timeout. Defaults to 30 000 ms. */
+  /**
+   * How long the group waits for a silent worker (killed, frozen) before
+   * moving its partitions (kafkajs `sessionTimeout`). Defaults to 10 000 ms,
+   * as the command processors' (`GROUP_TIMING_DEFAULTS` of `@tributary/kafka`).
+   */
   readonly sessionTimeoutMs?: number;
-  /** kafkajs heartbeat interval. Defaults to 3 000 ms. */
+  /** How often the worker tells its group it lives, and so how soon it joins a rebalance (kafkajs `heartbeatInterval`). Defaults to 1 000 ms. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Stop gracefully on SIGTERM and SIGINT, so the worker leaves its group at
+   * once rather than after `sessionTimeoutMs`; once every runner of the
+   * process that stops on signals has stopped, the signal takes its course
+   * (the process ends) unless the application listens to it too. The
+   * handlers are added by `start()` and removed when the runner stops or
+   * fails. Defaults to true; give false where the application (or
+   * `tributary projection run`) handles the signals itself.
+   */
+  readonly stopOnSignals?: boolean;
   /** @internal the version written: a rebuild runs a runner on the shadow. */
   readonly version?: ReadModelSlot['version'];
 }
@@ -106,11 +126,12 @@ class HandlerFailure extends Error {
  * it there (parked) until `tributary dlq redrive` or `skip`. Other aggregates
  * flow on.
  *
+ * A runner stops gracefully on SIGTERM and SIGINT (see `stopOnSignals`).
+ *
  * @example
  * ```ts
  * const runner = new ProjectionRunner({ app: 'shop', brokers, aggregates: [Order], projection: OrderSummary, store });
- * await runner.start();
- * process.once('SIGTERM', () => runner.stop());
+ * await runner.start(); // until SIGTERM, or runner.stop()
  * ```
  */
 export class ProjectionRunner<W = unknown> {
@@ -147,6 +168,11 @@ export class ProjectionRunner<W = unknown> {
   private depthTimer?: NodeJS.Timeout;
   /** Partitions whose batch in flight kafkajs announced but has not handed to eachBatch: only markers or aborted records. */
   private readonly notHandedOver = new Set<string>();
+  /** How the current run ends; each start() begins a new one. */
+  private halt = new RunHalt();
+  /** The release of the current run's connections, shared by a failure and stop(), so stop() waits until the worker has left. */
+  private releasing?: Promise<void>;
+  private stopOnSignalsDisposer?: () => void;
 
   constructor(private readonly options: ProjectionRunnerOptions<W>) {
     const resolved = resolveConnectionOptions(options, 'ProjectionRunner');
@@ -212,6 +238,8 @@ export class ProjectionRunner<W = unknown> {
     if (this.runState !== 'idle' && this.runState !== 'stopped') throw new InvalidOptionError(`ProjectionRunner '${this.name}' is already ${this.runState}`);
     this.runState = 'starting';
     this.failure = undefined;
+    this.halt = new RunHalt();
+    this.releasing = undefined;
     try {
       this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig ?? {}, this.startupTimeoutMs);
       await this.serializerReady();
@@ -223,8 +251,8 @@ export class ProjectionRunner<W = unknown> {
         groupId: this.groupId,
         readUncommitted: false,
         allowAutoTopicCreation: false,
-        sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-        heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+        sessionTimeout: this.options.sessionTimeoutMs ?? GROUP_TIMING_DEFAULTS.sessionTimeoutMs,
+        heartbeatInterval: this.options.heartbeatIntervalMs ?? GROUP_TIMING_DEFAULTS.heartbeatIntervalMs,
         maxWaitTimeInMs: 100,
       });
       this.consumer = consumer;
@@ -269,7 +297,11 @@ export class ProjectionRunner<W = unknown> {
           return this.exclusive(key, () => this.eachBatch(payload));
         },
       });
+      // A failure or a stop that came while the consumer joined wins.
+      if (this.state === 'failed') throw this.failure;
+      if (this.state !== 'starting') return;
       this.runState = 'running';
+      if (this.options.stopOnSignals ?? true) this.stopOnSignalsDisposer = stopOnProcessSignals(() => this.stop());
       if (this.metrics) {
         const refresh = () =>
           this.store.deadLetters(this.slot).then(
@@ -280,21 +312,30 @@ export class ProjectionRunner<W = unknown> {
         this.depthTimer = setInterval(refresh, 10_000).unref();
       }
     } catch (error) {
+      this.halt.abandon();
       await this.release();
-      this.runState = 'failed';
-      this.failure = error;
+      // A failure reported while starting (the consumer crashed) stays the one reported.
+      if (this.state !== 'failed') {
+        this.runState = 'failed';
+        this.failure = error;
+      }
       throw error;
     }
   }
 
   /**
    * Stops gracefully: the transaction in hand commits (or, if it cannot, is
-   * abandoned whole), then the consumer leaves the group so its partitions move
-   * at once. Safe to call more than once.
+   * abandoned whole; it is not retried), then the consumer leaves the group so
+   * its partitions move at once. After a failure, stops what is left: nothing
+   * commits after `projection.failed` (but a transaction whose COMMIT was
+   * already on the way), so the transaction in hand is not waited for, and
+   * the runner stays `failed` with its error. Safe to call more than once;
+   * resolves once the worker has left its group.
    */
   async stop(): Promise<void> {
     if (this.runState === 'stopped' || this.runState === 'idle') return;
     if (this.runState !== 'failed') this.runState = 'stopping';
+    this.halt.halt();
     this.wake();
     await this.release();
     if (this.runState === 'stopping') this.runState = 'stopped';
@@ -410,11 +451,14 @@ export class ProjectionRunner<W = unknown> {
    * compare-and-set failed (the partition was re-seeked) or the runner is stopping.
    */
   private async commitChunk(topic: string, partition: number, position: PartitionPosition, messages: readonly KafkaMessage[], next: string): Promise<boolean> {
+    const halt = this.halt;
     const records = await Promise.all(messages.map((message) => this.decoder.decode(topic, partition, message)));
     const poisoned = new Map<number, unknown>();
     let handlerAttempt = 0;
     let storeAttempt = 0;
     for (;;) {
+      // Stopping or failed: no transaction starts again (a retry would go on for as long as the store is down).
+      if (halt.halted) return false;
       const startedAt = Date.now();
       let handled = 0;
       let letters: OutgoingDeadLetter[] = [];
@@ -441,8 +485,11 @@ export class ProjectionRunner<W = unknown> {
               }
             }
           }
+          // A runner that failed meanwhile has reported its end: nothing of it may commit after that.
+          halt.throwIfAbandoned();
           // Durable in the dead-letter topic before the offset moves past them; a crash in between writes them twice, which readers fold.
           if (letters.length > 0) await this.deadLetterTopic.send(this.producer!, letters);
+          halt.throwIfAbandoned();
           return next;
         });
         if (!outcome.committed) {
@@ -468,11 +515,12 @@ export class ProjectionRunner<W = unknown> {
         this.wake();
         return true;
       } catch (error) {
-        if (this.runState === 'stopping' || this.runState === 'stopped') return false;
+        // Whatever failed, the transaction rolled back; a halted run does not try again.
+        if (halt.halted) return false;
         if (error instanceof HandlerFailure) {
           if (this.isTransient(error.error) && handlerAttempt < this.retry.retries) {
             handlerAttempt += 1;
-            await this.backoff(topic, partition, handlerAttempt, error.error, this.retry.maxDelayMs);
+            await this.backoff(halt, topic, partition, handlerAttempt, error.error, this.retry.maxDelayMs);
             continue;
           }
           // Not transient, or retried enough: the event becomes a dead letter and the transaction runs again without it.
@@ -482,7 +530,7 @@ export class ProjectionRunner<W = unknown> {
         }
         if (this.isTransient(error)) {
           storeAttempt += 1;
-          await this.backoff(topic, partition, storeAttempt, error, this.maxStoreBackoffMs);
+          await this.backoff(halt, topic, partition, storeAttempt, error, this.maxStoreBackoffMs);
           continue;
         }
         throw error;
@@ -511,17 +559,20 @@ export class ProjectionRunner<W = unknown> {
     return this.store.isTransient?.(error) ?? false;
   }
 
-  private async backoff(topic: string, partition: number, attempt: number, error: unknown, maxDelayMs: number): Promise<void> {
+  /** Waits before a retry; a stop or a failure ends the wait at once. */
+  private async backoff(halt: RunHalt, topic: string, partition: number, attempt: number, error: unknown, maxDelayMs: number): Promise<void> {
     this.metrics?.retries.inc({ projection: this.name });
     this.instrumentation.emit('projection.retry', () => ({ topic, partition, attempt, error }));
     const ceiling = Math.min(maxDelayMs, this.retry.initialDelayMs * this.retry.multiplier ** (attempt - 1));
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+    await halt.pause(Math.random() * ceiling);
   }
 
   private async fail(error: unknown): Promise<void> {
     if (this.runState === 'failed' || this.runState === 'stopped') return;
     this.runState = 'failed';
     this.failure = new ProjectionStoppedError(this.name, error);
+    // Before anyone hears of the failure: from here on, nothing in hand may commit, and nobody waits for it.
+    this.halt.abandon();
     this.instrumentation.emit('projection.failed', () => ({ error: this.failure }));
     this.wake();
     // Not awaited from inside eachBatch: kafkajs's disconnect waits for the batch in hand to return.
@@ -535,13 +586,27 @@ export class ProjectionRunner<W = unknown> {
     }
   }
 
-  private exclusive<T>(key: string, action: () => Promise<T>): Promise<T> {
-    const run = (this.partitionLocks.get(key) ?? Promise.resolve()).then(action);
+  /**
+   * Runs `action` after the work of the partition before it. Once the run is
+   * abandoned (failed), resolves at once, not waiting for work in hand that a
+   * store that is down may hold for long: the consumer can then leave its group.
+   */
+  private exclusive<T>(key: string, action: () => Promise<T>): Promise<T | undefined> {
+    const halt = this.halt;
+    const run = (this.partitionLocks.get(key) ?? Promise.resolve()).then(() => halt.unlessAbandoned(action));
     this.partitionLocks.set(key, run.catch(() => undefined));
     return run;
   }
 
-  private async release(): Promise<void> {
+  /** Disconnects once per run, however many ask (a failure, then stop()), so every caller waits for the same. */
+  private release(): Promise<void> {
+    this.releasing ??= this.disconnect();
+    return this.releasing;
+  }
+
+  private async disconnect(): Promise<void> {
+    this.stopOnSignalsDisposer?.();
+    this.stopOnSignalsDisposer = undefined;
     clearInterval(this.depthTimer);
     const consumer = this.consumer;
     const producer = this.producer;
@@ -552,6 +617,8 @@ export class ProjectionRunner<W = unknown> {
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
+    // Work kafkajs does not wait for (the step over trailing markers) ends too, or is abandoned.
+    await Promise.all(this.partitionLocks.values());
     this.assigned.clear();
   }
 }

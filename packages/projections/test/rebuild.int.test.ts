@@ -5,7 +5,7 @@
  * swap the live runner carries on from the swapped-in offsets; once it has
  * reached the end, the live read model must be the full replay of everything
  * written. Readers querying the live read model all along never find it
- * missing. PostgreSQL (tables swapped by DROP + RENAME in one transaction),
+ * missing. PostgreSQL (tables swapped by DROP + SET SCHEMA in one transaction),
  * then Redis (generations swapped by pointer), shorter.
  */
 import { expect } from 'chai';
@@ -138,7 +138,7 @@ describe('Rebuild of a projection under load', function () {
     expect(await model.read()).to.deep.equal(model.expected(feed.written));
     // A swap did happen: the live table is another table now, the shadow is gone, and the rebuild handled the whole history.
     expect(await tableOid(pool, model.table)).to.not.equal(tableBefore);
-    expect(await tableOid(pool, `${model.table}__shadow`)).to.equal(null);
+    expect((await pool.query(`SELECT to_regclass($1) AS shadow`, [model.store().shadowTable(model.name, model.table)])).rows[0].shadow).to.equal(null);
     expect(await model.store().readOffsets(shadowSlot(model.name))).to.deep.equal([]);
     expect(result.events).to.be.at.least(4000);
     expect(seen.progress).to.be.greaterThan(0);

@@ -25,3 +25,31 @@ export class UnknownReadModelTableError extends ConfigurationError {
     );
   }
 }
+
+/**
+ * A version of a projection's read model lacks tables its
+ * {@link PostgresReadModelStore} owns, so its transaction is refused before
+ * any handler runs: the live tables were not created (the application's
+ * migrations make them), or the shadow is gone (dropped, or swapped in) while
+ * a rebuild still writes it. Handlers name the tables plainly, and the
+ * transaction's `search_path` would otherwise lead them elsewhere: a shadow's
+ * SQL to the live tables.
+ */
+export class MissingReadModelTablesError extends ConfigurationError {
+  static readonly code = 'MISSING_READ_MODEL_TABLES';
+  constructor(
+    readonly projection: string,
+    readonly version: 'live' | 'shadow',
+    readonly schema: string,
+    readonly missing: readonly string[],
+  ) {
+    const tables = missing.map((name) => JSON.stringify(name)).join(', ');
+    super(
+      version === 'live'
+        ? `Read model table(s) ${tables} of projection '${projection}' are not in schema ${JSON.stringify(schema)}; create them (in the migrations) before the projection runs`
+        : `The shadow of projection '${projection}' has no table(s) ${tables} in schema ${JSON.stringify(schema)}: it was dropped or swapped in. ` +
+            `A rebuild makes it with createShadow('${projection}') before writing it`,
+      MissingReadModelTablesError.code,
+    );
+  }
+}

@@ -1,4 +1,5 @@
-import { BatchCommit, BatchContext, CommitOutcome, DeadLetterEntry, PartitionOffset, ReadModelSlot, ReadModelStore } from '@tributary/core';
+import { BatchCommit, BatchContext, CommitOutcome } from '@tributary/core';
+import { StoreWrapper } from './store-wrapper';
 
 /** What became of a held commit once let through. */
 export interface HeldCommitOutcome {
@@ -23,10 +24,8 @@ export interface HeldCommit {
  * committing it (a GC pause, a slow network) would. Meanwhile the runner's
  * consumer sends no heartbeats, so its group session runs out: the zombie.
  */
-export class GatedStore<W> implements ReadModelStore<W> {
+export class GatedStore<W> extends StoreWrapper<W> {
   private gate?: { partition: number; entered: (batch: BatchCommit) => void; released: Promise<void>; settle: (outcome: HeldCommitOutcome) => void };
-
-  constructor(private readonly inner: ReadModelStore<W>) {}
 
   /** Holds the next live commit of `partition`. */
   holdNext(partition: number): HeldCommit {
@@ -42,7 +41,7 @@ export class GatedStore<W> implements ReadModelStore<W> {
     return held;
   }
 
-  async commit(batch: BatchCommit, work: (context: BatchContext<W>) => Promise<string>): Promise<CommitOutcome> {
+  override async commit(batch: BatchCommit, work: (context: BatchContext<W>) => Promise<string>): Promise<CommitOutcome> {
     const gate = this.gate;
     if (!gate || batch.slot.version !== 'live' || batch.partition !== gate.partition) return this.inner.commit(batch, work);
     this.gate = undefined;
@@ -55,33 +54,5 @@ export class GatedStore<W> implements ReadModelStore<W> {
     });
     gate.settle({ outcome, workRan });
     return outcome;
-  }
-
-  prepare(): Promise<void> {
-    return this.inner.prepare();
-  }
-  readOffsets(slot: ReadModelSlot): Promise<PartitionOffset[]> {
-    return this.inner.readOffsets(slot);
-  }
-  deadLetters(slot: ReadModelSlot): Promise<DeadLetterEntry[]> {
-    return this.inner.deadLetters(slot);
-  }
-  resolveDeadLetters(slot: ReadModelSlot, entries: readonly DeadLetterEntry[], work: (writer: W) => Promise<void>): Promise<boolean> {
-    return this.inner.resolveDeadLetters(slot, entries, work);
-  }
-  createShadow(projection: string): Promise<void> {
-    return this.inner.createShadow(projection);
-  }
-  swap(projection: string, catchUp: (live: readonly PartitionOffset[]) => Promise<void>): Promise<void> {
-    return this.inner.swap(projection, catchUp);
-  }
-  dropShadow(projection: string): Promise<void> {
-    return this.inner.dropShadow(projection);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  isTransient(error: unknown): boolean {
-    return this.inner.isTransient?.(error) ?? false;
   }
 }

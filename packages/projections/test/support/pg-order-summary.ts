@@ -22,12 +22,19 @@ export class PgOrderSummary {
     /** The projection's name (also its row key in the shared bookkeeping tables). */
     readonly name = uniqueIdentifier('order_summary'),
     readonly table = name,
+    /** The schema of the table and of the store's bookkeeping. */
+    readonly schema = 'public',
   ) {}
+
+  /** The live table, schema-qualified, for readers. */
+  get liveTable(): string {
+    return `"${this.schema}"."${this.table}"`;
+  }
 
   /** The live table, as the application's migration creates it. */
   async createTable(): Promise<void> {
     await this.pool.query(
-      `CREATE TABLE "${this.table}" (
+      `CREATE TABLE ${this.liveTable} (
          order_id text PRIMARY KEY,
          customer_id text NOT NULL,
          items integer NOT NULL,
@@ -40,7 +47,7 @@ export class PgOrderSummary {
 
   /** A store over the test's pool (which the test ends). */
   store(): PostgresReadModelStore {
-    return new PostgresReadModelStore({ pool: this.pool, tables: [this.table] });
+    return new PostgresReadModelStore({ pool: this.pool, tables: [this.table], schema: this.schema });
   }
 
   /**
@@ -75,7 +82,7 @@ export class PgOrderSummary {
   /** The live table's rows, by order id. */
   async read(): Promise<ReadModelSnapshot> {
     const { rows } = await this.pool.query<{ order_id: string; customer_id: string; items: number; total_cents: number; shipped: boolean; events: number }>(
-      `SELECT order_id, customer_id, items, total_cents, shipped, events FROM "${this.table}"`,
+      `SELECT order_id, customer_id, items, total_cents, shipped, events FROM ${this.liveTable}`,
     );
     const orders: Record<string, ProjectedOrder> = {};
     for (const row of rows) orders[row.order_id] = { customerId: row.customer_id, items: row.items, totalCents: row.total_cents, shipped: row.shipped, events: row.events };
@@ -89,9 +96,10 @@ export class PgOrderSummary {
 
   /** Drops the tables (live and shadow) and forgets the projection's offsets and dead letters. */
   async drop(): Promise<void> {
-    await this.pool.query(`DROP TABLE IF EXISTS "${this.table}", "${this.table}__shadow"`);
+    await this.store().dropShadow(this.name).catch(() => undefined);
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.liveTable}`);
     for (const bookkeeping of ['tributary_projection_offsets', 'tributary_projection_dead_letters']) {
-      await this.pool.query(`DELETE FROM ${bookkeeping} WHERE projection = ANY($1::text[])`, [[this.name, `${this.name}#shadow`]]).catch(() => undefined);
+      await this.pool.query(`DELETE FROM "${this.schema}".${bookkeeping} WHERE projection = ANY($1::text[])`, [[this.name, `${this.name}#shadow`]]).catch(() => undefined);
     }
   }
 }

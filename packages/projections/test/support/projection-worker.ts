@@ -12,8 +12,10 @@
  *                              with the batch's earlier writes done but not committed
  *   WAIT_FOR_GO                report `loaded` and start the runner only on a line `go` on stdin
  *                              (loading takes seconds: a test can load the next worker while this one runs)
+ *   RUNNER_STOPS_ON_SIGNALS    1: leave SIGTERM and SIGINT to the runner (its stopOnSignals), as an
+ *                              application that only starts a runner does; the process then ends by the signal
  *
- * It stops cleanly on SIGTERM or on a line `stop` on stdin.
+ * It stops cleanly on SIGTERM (by its own handler, unless RUNNER_STOPS_ON_SIGNALS) or on a line `stop` on stdin.
  */
 import { PostgresWriter } from '@tributary/postgres';
 import { ProjectionRunner } from '@tributary/projections';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       }
     },
   });
+  const runnerStopsOnSignals = process.env.RUNNER_STOPS_ON_SIGNALS === '1';
   const runner = new ProjectionRunner<PostgresWriter>({
     app: env('TRIBUTARY_APP'),
     brokers: env('KAFKA_BROKERS').split(','),
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
     batchSize: Number(env('BATCH_SIZE', '20')),
     sessionTimeoutMs: Number(env('SESSION_TIMEOUT_MS', '3000')),
     heartbeatIntervalMs: Number(env('HEARTBEAT_INTERVAL_MS', '500')),
+    stopOnSignals: runnerStopsOnSignals,
   });
   runner.on('projection.committed', (commit) => report('committed', commit));
   runner.on('projection.conflict', (conflict) => report('conflict', conflict));
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
     report('stopped', { state: runner.state });
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
+  if (!runnerStopsOnSignals) process.on('SIGTERM', () => void stop());
   stopRequested = () => void stop();
 }
 
