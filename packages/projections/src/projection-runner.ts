@@ -14,14 +14,13 @@ import {
   Upcaster,
   retryPolicy,
 } from '@tributary/core';
-import { GROUP_TIMING_DEFAULTS, Instrumentation, KafkaConnectionOptions, TopicLayout, connectAdmin, fetchTopicOffsets, resolveConnectionOptions } from '@tributary/kafka';
+import { GROUP_TIMING_DEFAULTS, Instrumentation, KafkaConnectionOptions, connectAdmin, fetchTopicOffsets, resolveConnectionOptions, stopOnSignals } from '@tributary/kafka';
 import { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
 import { DeadLetterTopic, OutgoingDeadLetter, deadLetterTopicName } from './dead-letter-topic';
 import { DeadLetters } from './dead-letters';
 import { NoProjectedEventsError, ProjectionStoppedError, RetriesSpentError } from './errors/projection.errors';
 import { ProjectionMetrics } from './projection-metrics';
 import { ProjectionModel, ProjectionSource } from './projection-model';
-import { stopOnProcessSignals } from './process-signals';
 import { DecodedRecord, RecordDecoder } from './record-decoder';
 import { RunHalt } from './run-halt';
 
@@ -35,8 +34,6 @@ export interface ProjectionRunnerOptions<W> extends KafkaConnectionOptions {
   readonly upcasters?: Iterable<Upcaster>;
   /** Past versions of events still in the topics, so upcasters can read them. */
   readonly events?: readonly AnyClass[];
-  /** Topic prefix, if the processors were given one. Defaults to `app`. */
-  readonly prefix?: string;
   /** Most events handled in one transaction. Defaults to 500. */
   readonly batchSize?: number;
   /** Partitions handled at the same time (kafkajs `partitionsConsumedConcurrently`). Defaults to 1. */
@@ -181,7 +178,7 @@ export class ProjectionRunner<W = unknown> {
     this.store = options.store;
     this.slot = { projection: this.model.name, version: options.version ?? 'live' };
     const domain = new DomainModel(resolved.aggregates as Constructor<AggregateRoot>[], options.events ?? []);
-    const layout = new TopicLayout({ app: resolved.app, prefix: options.prefix, partitions: resolved.partitions });
+    const layout = resolved.layout;
     const handled = new Set(this.model.eventClasses);
     const models = domain.models.filter((model) => model.eventClasses.some((eventClass) => handled.has(eventClass)));
     if (models.length === 0 && !this.model.hasErasureHandler) {
@@ -192,7 +189,7 @@ export class ProjectionRunner<W = unknown> {
     this.topicEvents = read.map((model) => ({ topic: layout.events(model.type), eventClasses: model.eventClasses }));
     this.pipeline = new EventPipeline({ registry: domain.eventRegistry, upcasters: options.upcasters, serializer: resolved.serializer });
     this.decoder = new RecordDecoder(this.pipeline, new Map(read.map((model) => [layout.events(model.type), model.type])));
-    const prefix = options.prefix ?? resolved.app;
+    const prefix = resolved.prefix;
     this.groupId = `${prefix}.projection.${this.model.name}${this.slot.version === 'shadow' ? '.rebuild' : ''}`;
     this.kafka = new Kafka({ logLevel: logLevel.NOTHING, ...resolved.kafkaConfig, brokers: [...resolved.brokers] });
     this.deadLetterTopic = new DeadLetterTopic(deadLetterTopicName(prefix, this.model.name), this.kafka);
@@ -301,7 +298,7 @@ export class ProjectionRunner<W = unknown> {
       if (this.state === 'failed') throw this.failure;
       if (this.state !== 'starting') return;
       this.runState = 'running';
-      if (this.options.stopOnSignals ?? true) this.stopOnSignalsDisposer = stopOnProcessSignals(() => this.stop());
+      if (this.options.stopOnSignals ?? true) this.stopOnSignalsDisposer = stopOnSignals(() => this.stop());
       if (this.metrics) {
         const refresh = () =>
           this.store.deadLetters(this.slot).then(

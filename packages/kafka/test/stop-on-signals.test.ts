@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { stopOnProcessSignals } from '../src/process-signals';
+import { stopOnSignals } from '../src/stop-on-signals';
 
 /** A promise and the function that resolves it. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -11,7 +11,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 /** Lets pending promise callbacks run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('Runners stopped on process signals', () => {
+describe('Workers stopped on process signals (processors and runners alike)', () => {
   let kills: Array<string | number | undefined>;
   const realKill = process.kill;
 
@@ -30,14 +30,14 @@ describe('Runners stopped on process signals', () => {
     process.kill = realKill;
   });
 
-  it('stops every runner of the process on SIGTERM, and lets the process end only once the last one has stopped', async () => {
+  it('stops every worker of the process on SIGTERM, and lets the process end only once the last one has stopped', async () => {
     const stops = [deferred(), deferred()];
     const stopping: number[] = [];
-    stopOnProcessSignals(async () => {
+    stopOnSignals(async () => {
       stopping.push(0);
       await stops[0].promise;
     });
-    stopOnProcessSignals(async () => {
+    stopOnSignals(async () => {
       stopping.push(1);
       await stops[1].promise;
     });
@@ -53,16 +53,16 @@ describe('Runners stopped on process signals', () => {
     expect(kills).to.deep.equal(['SIGTERM']);
   });
 
-  it('removes the handlers when the last runner stops another way, and adds them again for a runner started later', async () => {
+  it('removes the handlers when the last worker stops another way, and adds them again for a worker started later', async () => {
     let stopped = 0;
-    const first = stopOnProcessSignals(async () => void (stopped += 1));
-    const second = stopOnProcessSignals(async () => void (stopped += 1));
+    const first = stopOnSignals(async () => void (stopped += 1));
+    const second = stopOnSignals(async () => void (stopped += 1));
     first();
     expect(process.listenerCount('SIGINT')).to.equal(1);
     second();
     expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).to.deep.equal([0, 0]);
 
-    const later = stopOnProcessSignals(async () => void (stopped += 1));
+    const later = stopOnSignals(async () => void (stopped += 1));
     expect(process.listenerCount('SIGTERM')).to.equal(1);
     process.emit('SIGTERM');
     for (let turn = 0; turn < 10 && kills.length === 0; turn += 1) await settle();
