@@ -1,11 +1,13 @@
 /**
  * How long a partition answers no command after its owner dies (SIGKILL) or
  * stops gracefully (SIGTERM), and how long every partition stalls while a new
- * processor joins: command processors with their default group timing, against
- * plain kafkajs consumers with the same timing in the same run (the consumer
- * group's own failover, the floor Tributary's takeover adds to). Prints JSON.
+ * processor joins: command processors with their default group timing, and
+ * projection runners (into PostgreSQL) likewise, against plain kafkajs
+ * consumers with the same timing in the same run (the consumer group's own
+ * failover, the floor Tributary's takeover adds to). Prints JSON.
  *
- *   npm run bench -- failover        (about 6 minutes; BENCH_ROUNDS=4 incidents of each kind)
+ *   npm run bench -- failover        (about 8 minutes; BENCH_ROUNDS=4 incidents of each kind,
+ *                                     BENCH_SYSTEMS=baseline,tributary,projections)
  *
  * Uses KAFKA_BROKERS if set, otherwise starts the project's broker. README.md
  * in this folder says how to read the figures.
@@ -15,7 +17,10 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, Producer, logLevel } from 'kafkajs';
 import { GROUP_TIMING_DEFAULTS, KafkaCommandBus, partitionForKey } from '@tributary/kafka';
 import { Account, Deposit, OpenAccount } from '../../packages/kafka/test/support/account';
+import { Pool } from 'pg';
 import { WorkerProcess } from '../../test-support/worker-process';
+import { ShopEventWriter } from '../../packages/projections/test/support/event-writer';
+import { PgOrderSummary, uniqueIdentifier } from '../../packages/projections/test/support/pg-order-summary';
 import { checkQuietMachine } from '../quiet-machine';
 
 const PARTITIONS = 6;
@@ -32,11 +37,12 @@ interface Answer {
   readonly at: number;
 }
 
-/** One system under test: how to start a worker, and the answers its probes got. */
+/** One system under test: how to start a worker, the answers its probes got, and which partitions a worker holds. */
 interface System {
   readonly name: string;
   readonly answers: Answer[];
   startWorker(): WorkerProcess;
+  held(worker: WorkerProcess): number[];
   stop(): Promise<void>;
 }
 
@@ -85,8 +91,8 @@ async function steady(system: System, since: number): Promise<void> {
   }, `${system.name} to answer steadily`);
 }
 
-/** The partitions a worker's latest group join gave it. */
-const held = (worker: WorkerProcess): number[] => (worker.reported('processor.group-joined').at(-1)?.partitions as number[] | undefined) ?? [];
+/** The partitions a worker's latest group join gave it, for workers that report their joins. */
+const lastJoined = (worker: WorkerProcess): number[] => (worker.reported('processor.group-joined').at(-1)?.partitions as number[] | undefined) ?? [];
 
 async function measure(system: System): Promise<Measured[]> {
   const workers: WorkerProcess[] = [];
@@ -103,8 +109,8 @@ async function measure(system: System): Promise<Measured[]> {
     await steady(system, now());
     const incidents: Incident[] = Array.from({ length: ROUNDS * 2 }, (_, index) => (index % 2 === 0 ? 'kill' : 'stop'));
     for (const [round, incident] of incidents.entries()) {
-      const victim = workers.find((worker) => held(worker).includes(round % PARTITIONS) && worker.pid)!;
-      const partitions = held(victim);
+      const victim = workers.find((worker) => system.held(worker).includes(round % PARTITIONS))!;
+      const partitions = system.held(victim);
       const others = Array.from({ length: PARTITIONS }, (_, partition) => partition).filter((partition) => !partitions.includes(partition));
       const at = now();
       victim.kill(incident === 'kill' ? 'SIGKILL' : 'SIGTERM');
@@ -162,6 +168,7 @@ async function tributary(brokers: string[]): Promise<System> {
       }
       return worker;
     },
+    held: lastJoined,
     stop: async () => {
       running = false;
       await Promise.allSettled(probes);
@@ -209,10 +216,91 @@ async function baseline(brokers: string[]): Promise<System> {
       void worker.exited.then(() => clearInterval(collect));
       return worker;
     },
+    held: lastJoined,
     stop: async () => {
       running = false;
       await probing;
       await producer.disconnect();
+    },
+  };
+}
+
+/**
+ * Projection runners into PostgreSQL (the tests' order summary), probed by a
+ * writer that appends an event to every partition every 20 ms: an event is
+ * answered when a runner commits past its offset.
+ */
+async function projections(brokers: string[]): Promise<System> {
+  const app = `failover-projection-${Date.now().toString(36)}`;
+  const kafka = new Kafka({ clientId: 'failover-projection', brokers, logLevel: logLevel.NOTHING });
+  const writer = new ShopEventWriter(kafka, app, PARTITIONS);
+  const admin = kafka.admin();
+  await admin.connect();
+  await writer.createTopic(admin);
+  await admin.disconnect();
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test', max: 2 });
+  const model = new PgOrderSummary(pool, uniqueIdentifier('failover'));
+  await model.createTable();
+  const orders: string[] = [];
+  for (let candidate = 0; orders.length < PARTITIONS; candidate += 1) if (partitionForKey(`o-${candidate}`, PARTITIONS) === orders.length) orders.push(`o-${candidate}`);
+  await writer.write(orders.map((orderId) => ({ orderId, type: 'placed', customerId: 'c' })));
+  const answers: Answer[] = [];
+  /** Probe events not yet committed past, per partition, in offset order. */
+  const pending = new Map<number, Array<{ offset: bigint; sentAt: number }>>();
+  const env = {
+    KAFKA_BROKERS: brokers.join(','),
+    TRIBUTARY_APP: app,
+    PARTITIONS: String(PARTITIONS),
+    DATABASE_URL: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    PROJECTION: model.name,
+    TABLE: model.table,
+    SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+    HEARTBEAT_INTERVAL_MS: String(heartbeatIntervalMs),
+    RUNNER_STOPS_ON_SIGNALS: '1',
+  };
+  let running = true;
+  const probing = (async () => {
+    while (running) {
+      const sentAt = now();
+      for (const { partition, baseOffset } of await writer.write(orders.map((orderId) => ({ orderId, type: 'item', sku: 'probe', cents: 1 })))) {
+        const list = pending.get(partition) ?? [];
+        list.push({ offset: BigInt(baseOffset), sentAt });
+        pending.set(partition, list);
+      }
+      await sleep(20);
+    }
+  })();
+  const workers: WorkerProcess[] = [];
+  const read = new Map<WorkerProcess, number>();
+  const collect = setInterval(() => {
+    for (const worker of workers) {
+      const commits = worker.reported('committed');
+      for (const commit of commits.slice(read.get(worker) ?? 0)) {
+        const list = pending.get(commit.partition as number) ?? [];
+        while (list.length > 0 && list[0].offset < BigInt(commit.nextOffset as string)) {
+          answers.push({ partition: commit.partition as number, sentAt: list.shift()!.sentAt, at: commit.at as number });
+        }
+      }
+      read.set(worker, commits.length);
+    }
+  }, 20);
+  return {
+    name: 'projections',
+    answers,
+    startWorker: () => {
+      const worker = new WorkerProcess(join(__dirname, '..', '..', 'packages', 'projections', 'test', 'support', 'projection-worker.ts'), env);
+      workers.push(worker);
+      return worker;
+    },
+    // Runners report no joins: a worker holds the partitions it committed in the last two seconds.
+    held: (worker) => [...new Set(worker.reported('committed').filter((commit) => (commit.at as number) > now() - 2_000).map((commit) => commit.partition as number))],
+    stop: async () => {
+      running = false;
+      await probing;
+      clearInterval(collect);
+      await writer.close();
+      await pool.query(`DROP TABLE IF EXISTS ${model.liveTable}`).catch(() => undefined);
+      await pool.end();
     },
   };
 }
@@ -244,12 +332,13 @@ async function main(): Promise<void> {
   }
   const brokers = brokersText.split(',');
   try {
-    const plain = await measure(await baseline(brokers));
-    const ours = await measure(await tributary(brokers));
+    const only = (process.env.BENCH_SYSTEMS ?? 'baseline,tributary,projections').split(',');
     const report = (results: Measured[]) => ({ kill: summary(results, 'kill'), stop: summary(results, 'stop'), join: summary(results, 'join') });
-    const base = report(plain);
-    const tributaryReport = report(ours);
-    const ratio = (incident: 'kill' | 'stop' | 'join') => (base[incident].medianMs > 0 ? Math.round((tributaryReport[incident].medianMs / base[incident].medianMs) * 100) / 100 : null);
+    const base = report(only.includes('baseline') ? await measure(await baseline(brokers)) : []);
+    const tributaryReport = report(only.includes('tributary') ? await measure(await tributary(brokers)) : []);
+    const projectionReport = report(only.includes('projections') ? await measure(await projections(brokers)) : []);
+    const ratios = (of: ReturnType<typeof report>) =>
+      Object.fromEntries((['kill', 'stop', 'join'] as const).map((incident) => [incident, base[incident].medianMs > 0 ? Math.round((of[incident].medianMs / base[incident].medianMs) * 100) / 100 : null]));
     console.log(
       JSON.stringify(
         {
@@ -262,7 +351,8 @@ async function main(): Promise<void> {
           heartbeatIntervalMs,
           baseline: base,
           tributary: tributaryReport,
-          ratioOfMedians: { kill: ratio('kill'), stop: ratio('stop'), join: ratio('join') },
+          projections: projectionReport,
+          ratioOfMediansToBaseline: { tributary: ratios(tributaryReport), projections: ratios(projectionReport) },
         },
         null,
         2,

@@ -1,5 +1,5 @@
 import { AggregateRoot, Constructor, DomainModel, EventPipeline, InvalidOptionError, shapeVersionOf } from '@tributary/core';
-import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
 import { toTributaryError } from './broker-error-map';
 import { ProducerFencedError } from './errors/kafka.errors';
 import { GroupJoinTimeoutError } from './errors/processor.errors';
@@ -48,6 +48,10 @@ export class CommandProcessor {
   private readonly snapshotTopics: readonly string[];
   private admin?: Admin;
   private consumer?: Consumer;
+  /** Sends replies after each commit, outside the transactions (see PendingTransaction.replies). */
+  private replyProducer?: Producer;
+  /** Replies on their way, awaited at stop. */
+  private readonly sendingReplies = new Set<Promise<void>>();
   private disposeSignalHandlers?: () => void;
   private stopping?: Promise<void>;
 
@@ -114,6 +118,8 @@ export class CommandProcessor {
       await this.options.serializer.prepare?.({
         topics: this.domain.models.map((model) => ({ topic: this.layout.events(model.type), eventClasses: model.eventClasses })),
       });
+      this.replyProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await this.replyProducer.connect();
       const consumer = this.kafka.consumer({
         groupId: this.layout.commandGroupId,
         readUncommitted: false,
@@ -162,10 +168,13 @@ export class CommandProcessor {
   private async shutDown(): Promise<void> {
     this.disposeSignalHandlers?.();
     this.disposeSignalHandlers = undefined;
-    const { consumer, admin } = this;
+    const { consumer, admin, replyProducer } = this;
     this.consumer = undefined;
     this.admin = undefined;
     await consumer?.disconnect().catch(() => undefined);
+    await Promise.all(this.sendingReplies);
+    this.replyProducer = undefined;
+    await replyProducer?.disconnect().catch(() => undefined);
     await this.owners.releaseAll('stop');
     await admin?.disconnect().catch(() => undefined);
   }
@@ -251,11 +260,30 @@ export class CommandProcessor {
       return mapped instanceof ProducerFencedError ? 'fenced' : 'failed';
     }
     this.instrumentation.emit('processor.transaction-committed', () => ({ partition, commands: chunk.length, nextCommandOffset }));
+    this.sendReplies(pending);
     pending.applyTo(owner.store);
     // A durable store persists the changes with the checkpoint they reach.
     owner.store.commit?.(stateCheckpoint(nextCommandOffset, this.snapshotTopics));
     owner.nextOffset = BigInt(nextCommandOffset);
     return 'committed';
+  }
+
+  /**
+   * Sends a committed transaction's replies, without holding up the next batch.
+   * A reply that cannot be sent is dropped: its caller times out, and its retry
+   * with the same command id is answered with the kept decision.
+   */
+  private sendReplies(pending: PendingTransaction): void {
+    const producer = this.replyProducer;
+    if (!producer || pending.replies.length === 0) return;
+    const sending = producer
+      .send({ topic: this.layout.replies, acks: -1, messages: [...pending.replies] })
+      .then(
+        () => undefined,
+        (error: unknown) => this.instrumentation.emit('processor.reply-failed', () => ({ partition: pending.partition, replies: pending.replies.length, error: toTributaryError(error, { operation: 'sending replies', topic: this.layout.replies }) })),
+      );
+    this.sendingReplies.add(sending);
+    void sending.finally(() => this.sendingReplies.delete(sending));
   }
 
   /** Waits `ms` inside a batch, heartbeating so the group keeps this member, and ends early at stop. */

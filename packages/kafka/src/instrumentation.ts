@@ -32,6 +32,8 @@ export interface ProcessorEvents {
   'processor.transaction-sent': { partition: number; commands: number; firstOffset: string; lastOffset: string };
   /** A transaction is committed; local state is not updated yet, no reply has been read. */
   'processor.transaction-committed': { partition: number; commands: number; nextCommandOffset: string };
+  /** A committed transaction's replies could not be sent: their callers time out, and a retry with the same command id gets the decision. */
+  'processor.reply-failed': { partition: number; replies: number; error: Error };
   /** A transaction failed and was aborted; its commands will be processed again. */
   'processor.transaction-aborted': { partition: number; error: Error };
 }
@@ -46,6 +48,7 @@ const PROCESSOR_EVENT_NAMES: readonly ProcessorEventName[] = [
   'processor.transaction-sent',
   'processor.transaction-committed',
   'processor.transaction-aborted',
+  'processor.reply-failed',
 ];
 
 /**

@@ -49,8 +49,8 @@ export interface GroupOffset {
 export class PendingTransaction implements PartitionStateView {
   /** Event records by topic, sent first so their offsets are known when the snapshots are written. */
   private readonly events = new Map<string, Message[]>();
-  /** Replies, by topic (one topic). */
-  private readonly replies = new Map<string, Message[]>();
+  /** Replies, sent only after the commit, outside the transaction (see {@link PendingTransaction.replies}). */
+  private readonly replyMessages: Message[] = [];
   private readonly overlay = new Map<string, AggregateSnapshot | null>();
   /** Streams that start in this transaction: where their first event sits in `events`. */
   private readonly firstEvents = new Map<string, { topic: string; index: number }>();
@@ -84,7 +84,7 @@ export class PendingTransaction implements PartitionStateView {
     for (const [key, snapshot] of request.snapshots) this.overlay.set(key, snapshot);
     if (request.reply) {
       const { to, body } = request.reply;
-      append(this.replies, this.layout.replies, {
+      this.replyMessages.push({
         key: to,
         partition: partitionForKey(to, this.layout.partitions),
         value: JSON.stringify(body),
@@ -94,8 +94,8 @@ export class PendingTransaction implements PartitionStateView {
   }
 
   /**
-   * Writes the transaction and commits it: the events, then the snapshots, the
-   * replies and the checkpoint `nextCommandOffset`, and, when `groupOffset` is
+   * Writes the transaction and commits it: the events, then the snapshots and
+   * the checkpoint `nextCommandOffset`, and, when `groupOffset` is
    * given, the commands' consumer offset. `beforeCommit` runs once everything is
    * sent, before the commit (the instrumentation point that crash tests stop at).
    * On failure the transaction is aborted and the error thrown as kafkajs gave it.
@@ -134,9 +134,23 @@ export class PendingTransaction implements PartitionStateView {
     }
   }
 
-  /** Snapshots, replies and the checkpoint, by topic. */
+  /**
+   * The replies, to send once the transaction has committed, and only then: a
+   * reply means its command's events are durably written. They stay out of the
+   * transaction because callers read replies `read_committed`, and a reader
+   * stops at the first open transaction in a partition: a processor killed with
+   * a transaction open would hold back every reply behind it in that replies
+   * partition, other partitions' included, until its own partition is taken
+   * over. A reply lost in a crash right after the commit is not a lost command:
+   * the caller's retry with the same command id is answered with the decision.
+   */
+  get replies(): readonly Message[] {
+    return this.replyMessages;
+  }
+
+  /** Snapshots and the checkpoint, by topic. */
   private otherRecords(nextCommandOffset: string): Map<string, Message[]> {
-    const records = new Map(this.replies);
+    const records = new Map<string, Message[]>();
     for (const [key, snapshot] of this.overlay) {
       const [aggregateType, aggregateId] = splitKey(key);
       append(records, this.layout.snapshots(aggregateType), {

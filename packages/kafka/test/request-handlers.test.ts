@@ -63,8 +63,10 @@ class RecordingProducer {
   events(): Message[] {
     return this.sent.get(layout.events('Wallet')) ?? [];
   }
+  /** The committed transaction's replies, which go out after the commit. */
+  repliesAfterCommit: readonly Message[] = [];
   replies(): CommandReply[] {
-    return (this.sent.get(layout.replies) ?? []).map((message) => JSON.parse(message.value!.toString()) as CommandReply);
+    return this.repliesAfterCommit.map((message) => JSON.parse(message.value!.toString()) as CommandReply);
   }
 }
 
@@ -73,6 +75,9 @@ async function run(requests: KafkaMessage[], using = handlers(), store = new InM
   for (const message of requests) pending.add(await using.handle(0, message, pending));
   const producer = new RecordingProducer();
   await pending.commit(producer as unknown as Producer, String(offset + 1), undefined, () => undefined);
+  // Replies are never part of the transaction: an open transaction would hold back every reply behind it.
+  expect(producer.sent.has(layout.replies)).to.equal(false);
+  producer.repliesAfterCommit = pending.replies;
   pending.applyTo(store);
   return producer;
 }

@@ -36,13 +36,15 @@ export class ShopEventWriter {
    * Writes the events in one transaction per call. `poison` marks payloads the
    * test projections refuse; `past` writes an event as a record of an earlier
    * schema (type, version, payload), as history written before a change would be.
+   *
+   * @returns where each partition's first event of the call landed.
    */
   async write(
     events: readonly ShopEvent[],
     poison: (event: ShopEvent, index: number) => boolean = () => false,
     past: (event: ShopEvent, index: number) => PastRecord | undefined = () => undefined,
-  ): Promise<void> {
-    if (events.length === 0) return;
+  ): Promise<Array<{ partition: number; baseOffset: string }>> {
+    if (events.length === 0) return [];
     if (!this.producer) {
       this.producer = this.kafka.producer({ transactionalId: `${this.app}-writer-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
       await this.producer.connect();
@@ -86,6 +88,7 @@ export class ShopEventWriter {
       throw error;
     }
     await this.visible(written, events);
+    return written.map(({ partition, baseOffset }) => ({ partition, baseOffset: baseOffset ?? '0' }));
   }
 
   /**
