@@ -47,12 +47,12 @@ describe('Idempotent commands on a real broker', function () {
   this.timeout(180_000);
 
   describe('with a processor in this process', () => {
-    const app = uniqueName('idempotent');
-    const options = { app, brokers: kafkaBrokers(), partitions, aggregates: [Wallet] };
     let processor: CommandProcessor;
     let bus: KafkaCommandBus;
 
     before(async () => {
+      // Built here, not when the file loads: the services' addresses are set by then.
+      const options = { app: uniqueName('idempotent'), brokers: kafkaBrokers(), partitions, aggregates: [Wallet] };
       processor = new CommandProcessor({ ...options, stopOnSignals: false, decidedCommandsPerAggregate: 4 });
       await processor.start();
       bus = new KafkaCommandBus({ ...options, domainErrors: [WalletEmptyError] });
