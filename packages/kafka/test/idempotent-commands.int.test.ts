@@ -6,41 +6,18 @@
  */
 import { expect } from 'chai';
 import { CommandOutcome } from '@tributary/core';
-import { CommandProcessor, CommandTimeoutError, HEADER, KafkaCommandBus, partitionForKey, readHeader, readPartition } from '@tributary/kafka';
+import { CommandProcessor, CommandTimeoutError, HEADER, KafkaCommandBus, readHeader } from '@tributary/kafka';
 import { KafkaMessage } from 'kafkajs';
-import { createKafka, kafkaBrokers, uniqueName } from '../../../test-support/integration';
+import { kafkaBrokers, uniqueName } from '../../../test-support/integration';
+import { eventsOf as eventsOfAggregate, recordsOf as recordsOfAggregate } from './support/aggregate-records';
 import { Account, Deposit, InsufficientFundsError, OpenAccount } from './support/account';
 import { WorkerProcess } from './support/worker-process';
 import { Credit, OpenWallet, Spend, Wallet, WalletEmptyError } from './support/wallet';
 
 const partitions = 2;
 
-/** Every committed event record of one aggregate, read to the end of its partition. */
-function eventsOf(topic: string, aggregateId: string): Promise<KafkaMessage[]> {
-  return recordsOf(topic, aggregateId, (message) => message.key?.toString().startsWith(`${aggregateId}:`) ?? false);
-}
-
-/** The committed records of a topic that `accept` keeps, in the partition of `aggregateId`, read to its end. */
-async function recordsOf(topic: string, aggregateId: string, accept: (message: KafkaMessage) => boolean): Promise<KafkaMessage[]> {
-  const kafka = createKafka('idempotency-reader');
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await readPartition({
-      kafka,
-      admin,
-      groupPrefix: uniqueName('idempotency-read'),
-      topic,
-      partition: partitionForKey(aggregateId, partitions),
-      fromOffset: '0',
-      accept,
-      timeoutMs: 30_000,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
+const eventsOf = (topic: string, aggregateId: string) => eventsOfAggregate(topic, partitions, aggregateId);
+const recordsOf = (topic: string, aggregateId: string, accept: (message: KafkaMessage) => boolean) => recordsOfAggregate(topic, partitions, aggregateId, accept);
 const causedBy = (records: KafkaMessage[], commandId: string) => records.filter((record) => readHeader(record.headers, HEADER.causationId) === commandId);
 
 describe('Idempotent commands on a real broker', function () {

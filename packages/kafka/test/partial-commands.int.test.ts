@@ -7,9 +7,9 @@
 import { expect } from 'chai';
 import { Serializer } from '@tributary/core';
 import { AvroSerializer, ConfluentSchemaRegistry } from '@tributary/avro';
-import { CommandProcessor, HEADER, KafkaCommandBus, partitionForKey, readHeader, readPartition } from '@tributary/kafka';
-import { KafkaMessage } from 'kafkajs';
-import { createKafka, kafkaBrokers, startOwnSchemaRegistry, uniqueName } from '../../../test-support/integration';
+import { CommandProcessor, HEADER, KafkaCommandBus, readHeader } from '@tributary/kafka';
+import { kafkaBrokers, startOwnSchemaRegistry, uniqueName } from '../../../test-support/integration';
+import { eventsOf } from './support/aggregate-records';
 import { BonusRefusingSerializer, Credit, CreditWithBonus, OpenWallet, WALLET_EVENTS, Wallet } from './support/wallet';
 
 describe('A command that fails half-way writes nothing', function () {
@@ -42,7 +42,7 @@ describe('A command that fails half-way writes nothing', function () {
       const loaded = await bus.load(Wallet, wallet);
       expect(loaded).to.include({ balance: 17, bonuses: 0, version: 5 });
 
-      const records = await walletEvents(processor, wallet);
+      const records = await eventsOf(processor.layout.events('Wallet'), partitions, wallet);
       const keys = records.map((record) => record.key!.toString());
       expect(new Set(keys).size, `keys ${keys.join(', ')}`).to.equal(keys.length);
       expect(records.map((record) => Number(readHeader(record.headers, HEADER.sequence)))).to.deep.equal([1, 2, 3, 4, 5]);
@@ -53,27 +53,6 @@ describe('A command that fails half-way writes nothing', function () {
     } finally {
       await bus.stop();
       await processor.stop();
-    }
-  }
-
-  /** Every committed record of the wallet, read to the end of its partition. */
-  async function walletEvents(processor: CommandProcessor, wallet: string): Promise<KafkaMessage[]> {
-    const kafka = createKafka('partial-commands-reader');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      return await readPartition({
-        kafka,
-        admin,
-        groupPrefix: uniqueName('partial-read'),
-        topic: processor.layout.events('Wallet'),
-        partition: partitionForKey(wallet, partitions),
-        fromOffset: '0',
-        accept: (message) => message.key?.toString().startsWith(`${wallet}:`) ?? false,
-        timeoutMs: 30_000,
-      });
-    } finally {
-      await admin.disconnect();
     }
   }
 
