@@ -11,6 +11,7 @@
  * await createTopic(admin, topic, { partitions: 3, config: { 'cleanup.policy': 'compact' } });
  */
 import { Admin, Kafka, KafkaConfig, KafkaMessage, logLevel } from 'kafkajs';
+import { waitForPartitionLeaders } from '@tributary/kafka';
 
 /** Broker addresses from KAFKA_BROKERS (comma-separated host:port). */
 export function kafkaBrokers(): string[] {
@@ -78,7 +79,8 @@ export interface TopicOptions {
  */
 export async function createTopic(admin: Admin, name: string, options: TopicOptions = {}): Promise<void> {
   const created = await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs's own wait gives up while a busy broker still calls the new topic unknown: waitForPartitionLeaders below.
+    waitForLeaders: false,
     topics: [
       {
         topic: name,
@@ -89,6 +91,7 @@ export async function createTopic(admin: Admin, name: string, options: TopicOpti
     ],
   });
   if (!created) throw new Error(`Topic ${name} already exists; name test topics with uniqueName().`);
+  await waitForPartitionLeaders(admin, [name], 60_000);
 }
 
 export interface ReadOptions {

@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Kafka, Producer, logLevel } from 'kafkajs';
-import { GROUP_TIMING_DEFAULTS, KafkaCommandBus, partitionForKey } from '@tributary/kafka';
+import { GROUP_TIMING_DEFAULTS, KafkaCommandBus, partitionForKey, waitForPartitionLeaders } from '@tributary/kafka';
 import { Account, Deposit, OpenAccount } from '../../packages/kafka/test/support/account';
 import { Pool } from 'pg';
 import { WorkerProcess } from '../../test-support/worker-process';
@@ -184,7 +184,8 @@ async function baseline(brokers: string[]): Promise<System> {
   const topic = `failover-baseline-${Date.now().toString(36)}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await waitForPartitionLeaders(admin, [topic]);
   await admin.disconnect();
   const producer: Producer = kafka.producer();
   await producer.connect();

@@ -28,7 +28,7 @@ export { BulkReplay } from './bulk-replay';
 export type { BulkReplayOptions, BulkReplayResult, ReplayedAggregates, TopicPartitionOffsets } from './bulk-replay';
 export { TopicLayout } from './topic-layout';
 export type { TopicKind, TopicLayoutOptions, TopicSpec } from './topic-layout';
-export { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, provisionTopics, startupClientConfig } from './topic-provisioner';
+export { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, provisionTopics, startupClientConfig, waitForPartitionLeaders } from './topic-provisioner';
 export type { ProvisionTopicsOptions } from './topic-provisioner';
 export { toTributaryError } from './broker-error-map';
 export type { BrokerErrorContext } from './broker-error-map';

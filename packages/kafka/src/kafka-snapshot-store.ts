@@ -5,7 +5,7 @@ import { TopicMissingError } from './errors/kafka.errors';
 import { readPartition } from './partition-reader';
 import { TopicLayout, TopicSpec } from './topic-layout';
 import { fetchTopicOffsets } from './topic-offsets';
-import { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, verifyRetention } from './topic-provisioner';
+import { DEFAULT_STARTUP_TIMEOUT_MS, connectAdmin, verifyRetention, waitForPartitionLeaders } from './topic-provisioner';
 
 /** Options of {@link KafkaSnapshotStore}. */
 export interface KafkaSnapshotStoreOptions {
@@ -249,7 +249,7 @@ export class KafkaSnapshotStore implements SnapshotStore {
       if (this.options.createTopic === false) throw new TopicMissingError(this.topic);
       try {
         await admin.createTopics({
-          waitForLeaders: true,
+          waitForLeaders: false,
           topics: [
             {
               topic: spec.name,
@@ -267,6 +267,7 @@ export class KafkaSnapshotStore implements SnapshotStore {
         }
       }
     }
+    await waitForPartitionLeaders(admin, [this.topic]);
     await verifyRetention(admin, [spec]);
   }
 

@@ -152,8 +152,10 @@ export async function connectAdmin(
 async function createTopics(admin: Admin, layout: TopicLayout, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
   try {
     // Resolves false, not rejects, when every topic already exists: a concurrent process won the race.
+    // No waitForLeaders: kafkajs's wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker answers
+    // for a moment after creating a topic; the verification that follows waits for the leaders itself.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       timeout: timeoutMs,
       topics: specs.map((spec) => ({
         topic: spec.name,
@@ -180,7 +182,7 @@ function topicCreationErrors(error: unknown): Array<{ type?: string; topic?: str
 }
 
 async function verifyTopics(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
-  const partitionCounts = await fetchPartitionCounts(admin, specs, timeoutMs);
+  const partitionCounts = await waitForPartitionLeaders(admin, specs.map((spec) => spec.name), timeoutMs);
   await verifyRetention(admin, specs);
   for (const spec of specs) {
     const actual = partitionCounts.get(spec.name);
@@ -217,17 +219,19 @@ function wouldLoseHistory(config: TopicRetentionConfig): boolean {
 }
 
 /**
- * Partition counts, once every partition has a leader. Right after creation
- * the broker may still say the topic is unknown or leaderless; retry until
- * `timeoutMs`, then report what it last said.
+ * Partition counts of topics, once every partition has a leader. Right after
+ * creation the broker may still say a topic is unknown or leaderless (for
+ * longer on a busy broker); retry until `timeoutMs`, then report what it last
+ * said. Wait with this after `admin.createTopics`, whose own `waitForLeaders`
+ * gives up when the topic is still unknown. Internal: shared by the packages
+ * that create topics.
  */
-async function fetchPartitionCounts(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<Map<string, number>> {
-  const names = specs.map((spec) => spec.name);
+export async function waitForPartitionLeaders(admin: Admin, names: readonly string[], timeoutMs: number = DEFAULT_LEADER_TIMEOUT_MS): Promise<Map<string, number>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let notReady: unknown;
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
       const leaderless = topics.find((topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0));
       if (leaderless === undefined) return new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
       notReady = Object.assign(new Error(`Topic ${leaderless.name} has partitions without a leader`), {

@@ -1,5 +1,5 @@
 import { Admin, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { readHeader, readPartition } from '@tributary/kafka';
+import { readHeader, readPartition, waitForPartitionLeaders } from '@tributary/kafka';
 
 /** Headers a dead letter carries besides the original event's own. */
 export const DLQ_HEADER = {
@@ -76,13 +76,15 @@ export class DeadLetterTopic {
     if (existing.includes(this.name)) return;
     await admin
       .createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [{ topic: this.name, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] }],
       })
       .catch((error: { type?: string }) => {
         // Two workers starting together both try; the loser finds it made.
         if (error?.type !== 'TOPIC_ALREADY_EXISTS') throw error;
       });
+    // kafkajs's own wait gives up while a busy broker still calls the new topic unknown.
+    await waitForPartitionLeaders(admin, [this.name]);
   }
 
   /** Writes dead letters and waits until every in-sync replica has them. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Kafka, Producer } from 'kafkajs';
-import { TopicLayout, envelopeHeaders, partitionForKey } from '@tributary/kafka';
+import { TopicLayout, envelopeHeaders, partitionForKey, waitForPartitionLeaders } from '@tributary/kafka';
 import { ShopEvent } from './shop';
 
 /**
@@ -27,9 +27,11 @@ export class ShopEventWriter {
   /** Creates the events topic (compacted, as the processors' is). */
   async createTopic(admin: Admin): Promise<void> {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic: this.topic, numPartitions: this.partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
     });
+    // kafkajs's own wait gives up while a busy broker still calls the new topic unknown.
+    await waitForPartitionLeaders(admin, [this.topic], 60_000);
   }
 
   /**
