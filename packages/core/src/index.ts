@@ -79,7 +79,7 @@ export { ReadModelStoreUnavailableError, ShadowBehindError } from './errors/proj
 export { AggregateRepository } from './commands/aggregate-repository';
 export { CommandBus } from './commands/command-bus';
 export { DEFAULT_RETRY_POLICY, retryDelayMs, retryPolicy, withRetry } from './commands/retry-policy';
-export { DEFAULT_DECIDED_COMMANDS_PER_AGGREGATE, decidedCommandsLimit, failureDecides, findDecision, rememberDecision } from './commands/command-outcome';
+export { DEFAULT_DECIDED_COMMANDS_PER_AGGREGATE, commandFingerprint, decidedCommandsLimit, failureDecides, findDecision, rememberDecision } from './commands/command-outcome';
 
 export { MetadataStorage, getMetadataStorage } from './metadata/metadata-storage';
 
@@ -101,6 +101,7 @@ export {
   UndeclaredEventError,
 } from './errors/configuration.errors';
 export { WrongExpectedVersionError } from './errors/concurrency.errors';
+export { CommandIdConflictError } from './errors/command-id-conflict.error';
 export {
   AggregateAlreadyExistsError,
   AggregateNotFoundError,

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   AggregateAlreadyExistsError,
   CommandBus,
+  CommandIdConflictError,
   EventData,
   EventEnvelope,
   EventStore,
@@ -50,6 +51,18 @@ describe('CommandBus idempotency by command id', () => {
     expect(retry).to.deep.equal({ aggregateType: 'CoreTest.Counter', aggregateId: 'i-1', version: first.version, events: [], deduplicated: true });
     expect(await incrementsOf(store, 'i-1')).to.equal(3);
     expect((await bus.repository(Counter).load('i-1')).value).to.equal(3);
+  });
+
+  it('refuses the same id with another command, instead of reporting a command done that never ran', async () => {
+    const store = new InMemoryEventStore();
+    const bus = new CommandBus({ aggregates: [Counter], eventStore: store });
+    await bus.execute(new OpenCounter('i-9'));
+    await bus.execute(new Increment('i-9', 2), { commandId: 'req-9' });
+    const reused = await bus.execute(new Increment('i-9', 5), { commandId: 'req-9' }).catch((error: unknown) => error);
+    expect(reused).to.be.instanceOf(CommandIdConflictError).and.include({ code: 'COMMAND_ID_CONFLICT', commandId: 'req-9', aggregateId: 'i-9' });
+    expect(await incrementsOf(store, 'i-9'), 'only the first command ran').to.equal(2);
+    // The very same command with that id is still a repeat.
+    expect(await bus.execute(new Increment('i-9', 2), { commandId: 'req-9' })).to.include({ deduplicated: true });
   });
 
   it('deduplicates a creation command by its target id', async () => {

@@ -3,12 +3,14 @@ import {
   AggregateAlreadyExistsError,
   AggregateNotFoundError,
   AggregateRoot,
+  CommandIdConflictError,
   CommandRegistry,
   DomainModel,
   MissingCommandHandlerError,
   MissingTargetAggregateIdError,
   Serializer,
   WrongExpectedVersionError,
+  commandFingerprint,
   failureDecides,
   findDecision,
   rememberDecision,
@@ -48,7 +50,8 @@ export interface RequestOrigin {
  * reply) as one {@link StagedRequest}, or throws having staged nothing.
  *
  * A command whose id the aggregate has already decided is answered with that
- * decision and decides nothing. A refusal (a domain error, an aggregate that
+ * decision and decides nothing; the same id with another command (type or
+ * data) is refused with {@link CommandIdConflictError}. A refusal (a domain error, an aggregate that
  * does not or already exists, an expected version that does not hold) is a
  * decision too and is kept; a retriable failure (a schema registry that is
  * down) is not, so a retry decides anew.
@@ -62,6 +65,7 @@ export class CommandDecider {
     const where = `Command at ${layout.commands}/${partition}@${message.offset}`;
     const commandType = readHeader(message.headers, HEADER.commandType) ?? '(no command type header)';
     const command = commands.fromData(commandType, parseJson(message, where), where);
+    const fingerprint = commandFingerprint(commandType, message.value);
     const route = domain.route(command);
     if (!route) throw new MissingCommandHandlerError(command.constructor.name);
     const { model, binding } = route;
@@ -70,9 +74,12 @@ export class CommandDecider {
 
     const current = state.current(model.type, aggregateId);
     const kept = findDecision(current?.decided, commandId);
-    if (kept) return this.repeat(origin, model.type, aggregateId, kept);
+    if (kept) {
+      if (kept.fingerprint !== undefined && kept.fingerprint !== fingerprint) throw new CommandIdConflictError(commandId, model.type, aggregateId);
+      return this.repeat(origin, model.type, aggregateId, kept);
+    }
     try {
-      return await this.decideAnew(origin, command, route, aggregateId, current);
+      return await this.decideAnew(origin, command, route, aggregateId, current, fingerprint);
     } catch (error) {
       if (!failureDecides(error) || this.context.decidedCommandsPerAggregate === 0) throw error;
       const refused = replyError(error);
@@ -80,7 +87,7 @@ export class CommandDecider {
       const record: AggregateSnapshot = current ?? { version: 0, state: {} };
       return {
         events: [],
-        snapshots: new Map([[stateKey(model.type, aggregateId), this.remember(record, { id: commandId, error: refused })]]),
+        snapshots: new Map([[stateKey(model.type, aggregateId), this.remember(record, { id: commandId, error: refused, fingerprint })]]),
         reply: origin.replyTo === undefined ? undefined : { to: origin.replyTo, body: { commandId, status: 'error', error: refused } },
       };
     }
@@ -92,6 +99,7 @@ export class CommandDecider {
     { model, binding }: NonNullable<ReturnType<DomainModel['route']>>,
     aggregateId: string,
     current: AggregateSnapshot | undefined,
+    fingerprint: string,
   ): Promise<StagedRequest> {
     const { message, partition, commandId } = origin;
     const existing = exists(current) ? current : undefined;
@@ -153,7 +161,7 @@ export class CommandDecider {
     }
 
     const version = base + events.length;
-    const decision: DecidedCommand = { id: commandId, version, events: events.length };
+    const decision: DecidedCommand = { id: commandId, version, events: events.length, fingerprint };
     const snapshots = new Map<string, AggregateSnapshot | null>();
     if (events.length > 0) {
       const next: AggregateSnapshot = {

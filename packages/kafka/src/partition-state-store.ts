@@ -6,9 +6,13 @@ import type { ReplyError } from './command-reply';
  * again is answered with this outcome and decides nothing: the version it
  * reached and how many events it wrote, or the error it was refused with.
  */
-export type DecidedCommand =
+export type DecidedCommand = (
   | { readonly id: string; readonly version: number; readonly events: number }
-  | { readonly id: string; readonly error: ReplyError };
+  | { readonly id: string; readonly error: ReplyError }
+) & {
+  /** The command's type and data, hashed (`commandFingerprint`): the same id with another command is refused. */
+  readonly fingerprint?: string;
+};
 
 /** The latest state of one aggregate, as a snapshot: what loading it needs, without its history. */
 export interface AggregateSnapshot {

@@ -5,7 +5,7 @@
  * in the topic, the only witness that cannot be fooled by a cached answer.
  */
 import { expect } from 'chai';
-import { CommandOutcome } from '@tributary/core';
+import { CommandIdConflictError, CommandOutcome } from '@tributary/core';
 import { CommandProcessor, CommandTimeoutError, HEADER, KafkaCommandBus, readHeader } from '@tributary/kafka';
 import { KafkaMessage } from 'kafkajs';
 import { kafkaBrokers, uniqueName } from '../../../test-support/integration';
@@ -51,6 +51,15 @@ describe('Idempotent commands on a real broker', function () {
       expect(again.events).to.deep.equal([]);
       expect(await bus.load(Wallet, 'w-once')).to.include({ balance: 10, version: 2 });
       expect(causedBy(await eventsOf(processor.layout.events('Wallet'), 'w-once'), 'credit-1')).to.have.length(1);
+    });
+
+    it('refuses the same id with another command, and applies nothing of it', async () => {
+      await bus.execute(new OpenWallet('w-reused'));
+      await bus.execute(new Credit('w-reused', 10), { commandId: 'credit-reused' });
+      const reused = await bus.execute(new Credit('w-reused', 99), { commandId: 'credit-reused' }).catch((error: unknown) => error);
+      expect(reused).to.be.instanceOf(CommandIdConflictError).and.include({ code: 'COMMAND_ID_CONFLICT', commandId: 'credit-reused' });
+      expect(await bus.load(Wallet, 'w-reused')).to.include({ balance: 10, version: 2 });
+      expect(await bus.execute(new Credit('w-reused', 10), { commandId: 'credit-reused' })).to.include({ version: 2, deduplicated: true });
     });
 
     it('applies once when both copies arrive in one batch', async () => {

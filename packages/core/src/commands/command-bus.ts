@@ -18,7 +18,8 @@ import { SnapshotPolicy } from '../snapshots/snapshot-policy';
 import { SnapshotStore } from '../snapshots/snapshot-store';
 import { AggregateRepository, MessageContext } from './aggregate-repository';
 import { RetryPolicy, retryPolicy, withRetry } from './retry-policy';
-import { CommandOutcome, decidedCommandsLimit } from './command-outcome';
+import { CommandOutcome, commandFingerprint, decidedCommandsLimit } from './command-outcome';
+import { toPlainData } from '../events/plain-data';
 import { DecidedCommands } from './decided-commands';
 
 /** Options of {@link CommandBus}. */
@@ -187,10 +188,12 @@ export class CommandBus {
         return { aggregateType: model.type, aggregateId, version: aggregate.version, events };
       });
     const targetId = model.targetIdOf(command, binding);
-    if (targetId !== undefined) return this.decided.decideOnce(model.type, targetId, commandId, decide);
+    // In-process, so the class name is as stable as the code: what the command is, for a repeat's check.
+    const fingerprint = commandFingerprint(command.constructor.name, JSON.stringify(toPlainData(command)));
+    if (targetId !== undefined) return this.decided.decideOnce(model.type, targetId, commandId, fingerprint, decide);
     // A creation command without a target id: there is nothing to look up before it runs.
     const result = await decide();
-    this.decided.rememberSuccess(model.type, result.aggregateId, commandId, result);
+    this.decided.rememberSuccess(model.type, result.aggregateId, commandId, fingerprint, result);
     return result;
   }
 

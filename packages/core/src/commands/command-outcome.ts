@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TributaryError } from '../errors/tributary.error';
 import { RetriesExhaustedError } from '../errors/retries-exhausted.error';
 import { InvalidOptionError } from '../errors/configuration.errors';
@@ -77,4 +78,16 @@ export function decidedCommandsLimit(value: number | undefined, component: strin
     throw new InvalidOptionError(`${component} option decidedCommandsPerAggregate must be a whole number of 0 or more (0 turns deduplication off), got ${JSON.stringify(value)}`);
   }
   return limit;
+}
+
+/**
+ * What a command is, in a few characters: its type and its data, hashed. Kept
+ * with each decision, so that a command id that comes again with another
+ * command is refused ({@link CommandIdConflictError}) instead of being answered
+ * with a decision that was not about it.
+ */
+export function commandFingerprint(commandType: string, data: string | Uint8Array | null | undefined): string {
+  const hash = createHash('sha256').update(commandType).update('\u0000');
+  if (data !== null && data !== undefined) hash.update(data);
+  return hash.digest('base64url').slice(0, 16);
 }

@@ -1,3 +1,4 @@
+import { CommandIdConflictError } from '../errors/command-id-conflict.error';
 import { CommandOutcome, failureDecides, findDecision, rememberDecision } from './command-outcome';
 
 /** The answer to a command whose id was decided already. */
@@ -10,9 +11,13 @@ export interface DeduplicatedResult {
 }
 
 /** What a decision led to; only what a retry of the same id is answered with. */
-type Decision =
+type Decision = (
   | { readonly id: string; readonly version: number; readonly eventCount: number }
-  | { readonly id: string; readonly error: unknown };
+  | { readonly id: string; readonly error: unknown }
+) & {
+  /** What the command was (`commandFingerprint`): the same id with another command is refused. */
+  readonly fingerprint?: string;
+};
 
 /**
  * The decided command ids of a {@link CommandBus}, per aggregate, with their
@@ -38,12 +43,14 @@ export class DecidedCommands {
    * a success, or a failure that {@link failureDecides}.
    *
    * @returns `decide`'s result, or the kept decision's: its version, with no events.
-   * @throws `decide`'s error, or the error a kept failure was refused with, the same instance.
+   * @throws `decide`'s error, or the error a kept failure was refused with, the same instance;
+   *   {@link CommandIdConflictError} when the id was decided for another command (`fingerprint`).
    */
   async decideOnce<R extends { readonly version: number; readonly events: readonly unknown[] }>(
     aggregateType: string,
     aggregateId: string,
     commandId: string,
+    fingerprint: string,
     decide: () => Promise<R>,
   ): Promise<R | DeduplicatedResult> {
     if (this.limit === 0) return decide();
@@ -54,17 +61,18 @@ export class DecidedCommands {
     }
     const decision = findDecision(this.kept.get(streamKey(aggregateType, aggregateId)), commandId);
     if (decision) {
+      if (decision.fingerprint !== undefined && decision.fingerprint !== fingerprint) throw new CommandIdConflictError(commandId, aggregateType, aggregateId);
       if ('error' in decision) throw decision.error;
       return { aggregateType, aggregateId, version: decision.version, events: [], deduplicated: true };
     }
     const run = decide()
       .then(
         (result) => {
-          this.rememberSuccess(aggregateType, aggregateId, commandId, result);
+          this.rememberSuccess(aggregateType, aggregateId, commandId, fingerprint, result);
           return result;
         },
         (error: unknown) => {
-          if (failureDecides(error)) this.remember(aggregateType, aggregateId, { id: commandId, error });
+          if (failureDecides(error)) this.remember(aggregateType, aggregateId, { id: commandId, error, fingerprint });
           throw error;
         },
       )
@@ -81,9 +89,10 @@ export class DecidedCommands {
     aggregateType: string,
     aggregateId: string,
     commandId: string,
+    fingerprint: string,
     result: { readonly version: number; readonly events: readonly unknown[] },
   ): void {
-    this.remember(aggregateType, aggregateId, { id: commandId, version: result.version, eventCount: result.events.length });
+    this.remember(aggregateType, aggregateId, { id: commandId, version: result.version, eventCount: result.events.length, fingerprint });
   }
 
   /** What became of a command id on one aggregate, by the record. */
