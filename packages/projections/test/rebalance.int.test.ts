@@ -179,7 +179,7 @@ describe('Projection workers rebalancing (PostgreSQL)', function () {
     await feed.writeNow(600);
     feed.start();
     let latch: { partition: number; entered: () => void; opened: Promise<void> } | undefined;
-    let open!: () => void;
+    let open: () => void = () => undefined;
     const stalledBehaviour = handlerBehaviour({
       delayMs: 1,
       beforeEvent: async (orderId) => {
@@ -199,26 +199,37 @@ describe('Projection workers rebalancing (PostgreSQL)', function () {
     await Promise.all([stalled.start(), other.start()]);
     await shared(stalled, other);
 
-    const partition = stalled.partitions()[0];
+    // A partition of the stalled worker whose offset it has stored already: the row its next transaction locks.
+    let partition = -1;
+    await eventually(
+      () => (partition = stalled.partitions().find((candidate) => stalled.commits.some((commit) => commit.partition === candidate)) ?? -1) >= 0,
+      30_000,
+      () => `(the stalled worker holds ${stalled.partitions().join(', ')} and committed on ${[...new Set(stalled.commits.map((commit) => commit.partition))].join(', ')})`,
+    );
     const entered = new Promise<void>((resolve) => {
       latch = { partition, entered: resolve, opened: new Promise<void>((resolve) => (open = resolve)) };
     });
-    await within(entered, 30_000, `the stalled worker handled no event of partition ${partition}`);
-    const before = (await model.store().readOffsets(liveSlot(model.name))).find((offset) => offset.partition === partition && offset.topic === writer.topic)!.nextOffset;
-    // Its session ends; the other worker takes the partition and its compare-and-set waits for the stalled transaction's row lock.
-    await eventually(() => other.partitions().includes(partition), 30_000, () => `(the other worker holds ${other.partitions().join(', ')})`);
-    await eventually(
-      async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [applicationName])).rowCount! > 0,
-      30_000,
-      () => '(the other worker never waited for a lock)',
-    );
-    open();
+    try {
+      await within(entered, 30_000, `the stalled worker handled no event of partition ${partition}`);
+      const before = (await model.store().readOffsets(liveSlot(model.name))).find((offset) => offset.partition === partition && offset.topic === writer.topic)!.nextOffset;
+      // Its session ends; the other worker takes the partition and its compare-and-set waits for the stalled transaction's row lock.
+      await eventually(() => other.partitions().includes(partition), 30_000, () => `(the other worker holds ${other.partitions().join(', ')})`);
+      await eventually(
+        async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [applicationName])).rowCount! > 0,
+        30_000,
+        () => '(the other worker never waited for a lock)',
+      );
+      open();
 
-    const landed = await stalled.waitForCommit((commit) => commit.partition === partition && BigInt(commit.nextOffset) > BigInt(before));
-    await eventually(() => other.conflicts.some((conflict) => conflict.partition === partition));
-    const refused = other.conflicts.find((conflict) => conflict.partition === partition)!;
-    expect(refused).to.include({ topic: writer.topic, expected: before });
-    expect(BigInt(refused.stored ?? '-1') >= BigInt(landed.nextOffset), `stored ${refused.stored}, the stalled commit moved to ${landed.nextOffset}`).to.equal(true);
+      const landed = await stalled.waitForCommit((commit) => commit.partition === partition && BigInt(commit.nextOffset) > BigInt(before));
+      await eventually(() => other.conflicts.some((conflict) => conflict.partition === partition));
+      const refused = other.conflicts.find((conflict) => conflict.partition === partition)!;
+      expect(refused).to.include({ topic: writer.topic, expected: before });
+      expect(BigInt(refused.stored ?? '-1') >= BigInt(landed.nextOffset), `stored ${refused.stored}, the stalled commit moved to ${landed.nextOffset}`).to.equal(true);
+    } finally {
+      // Whatever failed above, the stalled handler must not hold its runner (and the run) forever.
+      open();
+    }
 
     await finish();
     expect([...stalled.describeFailures(), ...other.describeFailures()]).to.deep.equal([]);
