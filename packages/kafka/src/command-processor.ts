@@ -1,9 +1,10 @@
 import { AggregateRoot, Constructor, DomainModel, EventPipeline, InvalidOptionError, shapeVersionOf } from '@tributary/core';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, logLevel } from 'kafkajs';
 import { toTributaryError } from './broker-error-map';
-import { ProducerFencedError } from './errors/kafka.errors';
-import { GroupJoinTimeoutError } from './errors/processor.errors';
+import { KafkaOperationError, ProducerFencedError } from './errors/kafka.errors';
+import { CommandTooLargeError, GroupJoinTimeoutError } from './errors/processor.errors';
 import { Instrumentation, ProcessorEventName, ProcessorEvents } from './instrumentation';
+import { BatchedSender } from './batched-sender';
 import { commandRegistryFor } from './kafka-command-registry';
 import { partitionForKey } from './murmur2';
 import { PartitionOwner, PartitionOwners } from './partition-owners';
@@ -15,6 +16,9 @@ import { stopOnSignals } from './stop-on-signals';
 import { TopicLayout } from './topic-layout';
 import { connectAdmin, provisionTopics } from './topic-provisioner';
 import { sleep, withTimeout } from './with-timeout';
+
+/** The broker's answers to records too large for one batch: the transaction is aborted whole, and retried in parts. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /**
  * The single writer of the partitions it owns. Processors form one consumer group
@@ -50,8 +54,8 @@ export class CommandProcessor {
   private consumer?: Consumer;
   /** Sends replies after each commit, outside the transactions (see PendingTransaction.replies). */
   private replyProducer?: Producer;
-  /** Replies on their way, awaited at stop. */
-  private readonly sendingReplies = new Set<Promise<void>>();
+  /** Replies of transactions that commit while a send is in flight go together in the next. */
+  private replies?: BatchedSender;
   private disposeSignalHandlers?: () => void;
   private stopping?: Promise<void>;
 
@@ -118,8 +122,10 @@ export class CommandProcessor {
       await this.options.serializer.prepare?.({
         topics: this.domain.models.map((model) => ({ topic: this.layout.events(model.type), eventClasses: model.eventClasses })),
       });
-      this.replyProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await this.replyProducer.connect();
+      const replyProducer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await replyProducer.connect();
+      this.replyProducer = replyProducer;
+      this.replies = new BatchedSender((messages) => replyProducer.send({ topic: this.layout.replies, acks: -1, messages }).then(() => undefined));
       const consumer = this.kafka.consumer({
         groupId: this.layout.commandGroupId,
         readUncommitted: false,
@@ -172,7 +178,8 @@ export class CommandProcessor {
     this.consumer = undefined;
     this.admin = undefined;
     await consumer?.disconnect().catch(() => undefined);
-    await Promise.all(this.sendingReplies);
+    await this.replies?.flushed();
+    this.replies = undefined;
     this.replyProducer = undefined;
     await replyProducer?.disconnect().catch(() => undefined);
     await this.owners.releaseAll('stop');
@@ -223,7 +230,7 @@ export class CommandProcessor {
     for (let start = 0; start < pending.length; start += this.options.maxCommandsPerTransaction) {
       if (!isRunning() || isStale()) return;
       const chunk = pending.slice(start, start + this.options.maxCommandsPerTransaction);
-      const outcome = await this.commit(owner, chunk);
+      const outcome = await this.commitInParts(owner, chunk);
       if (outcome === 'fenced') {
         // Another process took the partition; whether it may is for the group to say (see PartitionOwners.recover).
         await this.owners.fenced(partition);
@@ -239,11 +246,33 @@ export class CommandProcessor {
     }
   }
 
-  /** Decides one chunk of requests and commits it in one transaction. */
-  private async commit(owner: PartitionOwner, chunk: KafkaMessage[]): Promise<'committed' | 'fenced' | 'failed'> {
+  /**
+   * Commits a chunk, in halves if the broker refuses its records as too large
+   * for one batch (large states, many commands), down to single commands; a
+   * single command still too large is refused with {@link CommandTooLargeError}.
+   */
+  private async commitInParts(owner: PartitionOwner, chunk: KafkaMessage[]): Promise<'committed' | 'fenced' | 'failed'> {
+    const outcome = await this.commit(owner, chunk);
+    if (outcome !== 'too-large') return outcome;
+    if (chunk.length === 1) {
+      const refusal = await this.commit(owner, chunk, true);
+      return refusal === 'too-large' ? 'failed' : refusal;
+    }
+    const half = Math.ceil(chunk.length / 2);
+    const first = await this.commitInParts(owner, chunk.slice(0, half));
+    return first === 'committed' ? this.commitInParts(owner, chunk.slice(half)) : first;
+  }
+
+  /**
+   * Decides one chunk of requests and commits it in one transaction; with
+   * `tooLarge`, refuses its one request with {@link CommandTooLargeError} instead.
+   */
+  private async commit(owner: PartitionOwner, chunk: KafkaMessage[], tooLarge = false): Promise<'committed' | 'fenced' | 'failed' | 'too-large'> {
     const { partition } = owner;
     const pending = new PendingTransaction(owner.store, this.layout, partition);
-    for (const message of chunk) pending.add(await this.handlers.handle(partition, message, pending));
+    for (const message of chunk) {
+      pending.add(tooLarge ? this.handlers.refuse(partition, message, new CommandTooLargeError(`Command at ${this.layout.commands}/${partition}@${message.offset}`)) : await this.handlers.handle(partition, message, pending));
+    }
     const nextCommandOffset = (BigInt(chunk[chunk.length - 1].offset) + 1n).toString();
     try {
       await pending.commit(owner.producer, nextCommandOffset, { groupId: this.layout.commandGroupId, topic: this.layout.commands }, () =>
@@ -257,7 +286,8 @@ export class CommandProcessor {
     } catch (error) {
       const mapped = toTributaryError(error, { operation: `committing commands of partition ${partition}`, transactionalId: this.layout.transactionalId(partition) });
       this.instrumentation.emit('processor.transaction-aborted', () => ({ partition, error: mapped }));
-      return mapped instanceof ProducerFencedError ? 'fenced' : 'failed';
+      if (mapped instanceof ProducerFencedError) return 'fenced';
+      return mapped instanceof KafkaOperationError && TOO_LARGE.has(mapped.brokerErrorType) ? 'too-large' : 'failed';
     }
     this.instrumentation.emit('processor.transaction-committed', () => ({ partition, commands: chunk.length, nextCommandOffset }));
     this.sendReplies(pending);
@@ -274,16 +304,17 @@ export class CommandProcessor {
    * with the same command id is answered with the kept decision.
    */
   private sendReplies(pending: PendingTransaction): void {
-    const producer = this.replyProducer;
-    if (!producer || pending.replies.length === 0) return;
-    const sending = producer
-      .send({ topic: this.layout.replies, acks: -1, messages: [...pending.replies] })
-      .then(
-        () => undefined,
-        (error: unknown) => this.instrumentation.emit('processor.reply-failed', () => ({ partition: pending.partition, replies: pending.replies.length, error: toTributaryError(error, { operation: 'sending replies', topic: this.layout.replies }) })),
+    const { replies } = this;
+    if (!replies) return;
+    for (const reply of pending.replies) {
+      replies.enqueue(reply).catch((error: unknown) =>
+        this.instrumentation.emit('processor.reply-failed', () => ({
+          partition: pending.partition,
+          replies: 1,
+          error: toTributaryError(error, { operation: 'sending replies', topic: this.layout.replies }),
+        })),
       );
-    this.sendingReplies.add(sending);
-    void sending.finally(() => this.sendingReplies.delete(sending));
+    }
   }
 
   /** Waits `ms` inside a batch, heartbeating so the group keeps this member, and ends early at stop. */

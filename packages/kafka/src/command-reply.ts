@@ -1,4 +1,6 @@
 import * as core from '@tributary/core';
+import * as kafkaErrors from './errors/kafka.errors';
+import * as processorErrors from './errors/processor.errors';
 import { DomainError, EventData, TributaryError } from '@tributary/core';
 import type { AggregateSnapshot, DecidedCommand } from './partition-state-store';
 
@@ -81,14 +83,14 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 /**
  * Rebuilds errors from replies as instances of their own classes, so callers can
  * `catch (e) { if (e instanceof EmptyOrderError) … }` across processes. Knows
- * Tributary's errors and the domain errors it is given; others come back as
+ * Tributary's errors (core's and this package's) and the domain errors it is given; others come back as
  * {@link DomainError} (for domain errors) or {@link CommandFailedError}.
  */
 export class ErrorReviver {
   private readonly classes = new Map<string, ErrorClass>();
 
   constructor(domainErrors: readonly ErrorClass[] = []) {
-    for (const candidate of Object.values(core)) {
+    for (const candidate of [...Object.values(core), ...Object.values(processorErrors), ...Object.values(kafkaErrors)]) {
       if (typeof candidate === 'function' && candidate.prototype instanceof TributaryError) this.classes.set(candidate.name, candidate as ErrorClass);
     }
     for (const errorClass of domainErrors) this.classes.set(errorClass.name, errorClass);

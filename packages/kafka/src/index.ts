@@ -54,6 +54,7 @@ export type { TopicRetentionConfig } from './errors/kafka.errors';
 export {
   AggregateRebuildError,
   CommandTimeoutError,
+  CommandTooLargeError,
   GroupJoinTimeoutError,
   MalformedRequestError,
   ReadTimeoutError,

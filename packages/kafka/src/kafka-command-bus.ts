@@ -17,6 +17,7 @@ import {
 import { Admin, Consumer, Kafka, Producer, logLevel } from 'kafkajs';
 import { commandRegistryFor } from './kafka-command-registry';
 import { withTimeout } from './with-timeout';
+import { BatchedSender } from './batched-sender';
 import { CommandReply, ErrorReviver } from './command-reply';
 import { toTributaryError } from './broker-error-map';
 import { CommandTimeoutError, GroupJoinTimeoutError } from './errors/processor.errors';
@@ -87,6 +88,7 @@ export class KafkaCommandBus {
   private readonly waiting = new Map<string, Set<ReplyWaiter>>();
   private admin?: Admin;
   private producer?: Producer;
+  private sender?: BatchedSender;
   private consumer?: Consumer;
 
   constructor(options: KafkaCommandBusOptions) {
@@ -105,8 +107,11 @@ export class KafkaCommandBus {
   async start(): Promise<void> {
     const { startupTimeoutMs } = this.options;
     this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, startupTimeoutMs);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await this.producer.connect();
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    this.producer = producer;
+    // Commands sent while a send is in flight go together in the next: one round trip for many callers.
+    this.sender = new BatchedSender((messages) => producer.send({ topic: this.layout.commands, acks: -1, messages }).then(() => undefined));
 
     // Our replies land on one partition, keyed by our id. Reading starts at that
     // partition's end as it is now, before we send anything, so none of our
@@ -142,6 +147,7 @@ export class KafkaCommandBus {
 
   /** Stops listening and disconnects; pending commands fail with {@link CommandTimeoutError} as their time runs out. */
   async stop(): Promise<void> {
+    await this.sender?.flushed();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.deleteGroups([this.repliesGroupId]).catch(() => undefined);
@@ -299,22 +305,14 @@ export class KafkaCommandBus {
       timer = setTimeout(() => reject(new CommandTimeoutError(commandId, what, timeoutMs)), timeoutMs);
     });
     try {
-      await this.producer
-        .send({
-          topic: this.layout.commands,
-          acks: -1,
-          messages: [
-            {
-              key: aggregateId,
-              partition: partitionForKey(aggregateId, this.options.partitions),
-              value: message.value,
-              headers: { ...message.headers, [HEADER.commandId]: commandId, [HEADER.replyTo]: this.clientId },
-            },
-          ],
-        })
-        .catch((error) => {
-          throw toTributaryError(error, { operation: `sending ${what}`, topic: this.layout.commands });
-        });
+      await this.sender!.enqueue({
+        key: aggregateId,
+        partition: partitionForKey(aggregateId, this.options.partitions),
+        value: message.value,
+        headers: { ...message.headers, [HEADER.commandId]: commandId, [HEADER.replyTo]: this.clientId },
+      }).catch((error) => {
+        throw toTributaryError(error, { operation: `sending ${what}`, topic: this.layout.commands });
+      });
       const reply = await replied;
       if (reply.status === 'error') throw this.reviver.revive(reply.error);
       return reply;

@@ -1,5 +1,6 @@
 import { checkSnapshotToSave, CorruptSnapshotCallback, CorruptSnapshotError, InvalidOptionError, Snapshot, snapshotFromJson, SnapshotQuery, SnapshotStore, snapshotToJson, warnOfCorruptSnapshot } from '@tributary/core';
 import { Admin, Kafka, KafkaConfig, Message, Producer, logLevel } from 'kafkajs';
+import { BatchedSender } from './batched-sender';
 import { toTributaryError } from './broker-error-map';
 import { TopicMissingError } from './errors/kafka.errors';
 import { readPartition } from './partition-reader';
@@ -42,12 +43,6 @@ interface KeptSnapshot {
   readonly version: number | undefined;
 }
 
-interface PendingWrite {
-  readonly message: Message;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * A {@link SnapshotStore} on a compacted Kafka topic, for apps that keep
  * everything in Kafka: one record per save, keyed `<aggregateType>:<aggregateId>`
@@ -86,7 +81,14 @@ export class KafkaSnapshotStore implements SnapshotStore {
   readonly topic: string;
   private readonly kafka: Kafka;
   private readonly kept = new Map<string, KeptSnapshot>();
-  private readonly pending: PendingWrite[] = [];
+  /** Writes queued while one is in flight go together in the next, in order. */
+  private readonly sender = new BatchedSender(async (messages) => {
+    try {
+      await this.producer!.send({ topic: this.topic, acks: -1, messages });
+    } catch (error) {
+      throw toTributaryError(error, { operation: `writing snapshots to ${this.topic}`, topic: this.topic, brokers: this.options.brokers });
+    }
+  });
   private readonly onCorrupt: CorruptSnapshotCallback;
   private readonly partitions: number;
   private readonly replicationFactor: number;
@@ -95,7 +97,6 @@ export class KafkaSnapshotStore implements SnapshotStore {
   private starting?: Promise<void>;
   private admin?: Admin;
   private producer?: Producer;
-  private flushing?: Promise<void>;
 
   constructor(private readonly options: KafkaSnapshotStoreOptions) {
     if (!options || typeof options !== 'object') throw new InvalidOptionError('KafkaSnapshotStore needs options: { brokers, app } or { brokers, topic }');
@@ -143,7 +144,7 @@ export class KafkaSnapshotStore implements SnapshotStore {
     const starting = this.starting;
     if (!starting) return;
     await starting.catch(() => undefined);
-    await this.flushing?.catch(() => undefined);
+    await this.sender.flushed();
     this.starting = undefined;
     await this.disconnect();
     this.kept.clear();
@@ -271,25 +272,8 @@ export class KafkaSnapshotStore implements SnapshotStore {
     await verifyRetention(admin, [spec]);
   }
 
-  /** Queues a record; records queued while a send is in flight go together in the next one, in order. */
   private write(message: Message): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ message, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.pending.length);
-      try {
-        await this.producer!.send({ topic: this.topic, acks: -1, messages: batch.map((write) => write.message) });
-        for (const write of batch) write.resolve();
-      } catch (error) {
-        const failure = toTributaryError(error, { operation: `writing snapshots to ${this.topic}`, topic: this.topic, brokers: this.options.brokers });
-        for (const write of batch) write.reject(failure);
-      }
-    }
+    return this.sender.enqueue(message);
   }
 
   private async adminCall<T>(call: () => Promise<T>, operation: string): Promise<T> {

@@ -34,15 +34,26 @@ export class RequestHandlers {
   }
 
   async handle(partition: number, message: KafkaMessage, state: PartitionStateView): Promise<StagedRequest> {
-    // Requests without an id (written by hand) get one tied to their place in the log.
-    const commandId = readHeader(message.headers, HEADER.commandId) ?? `${this.context.layout.commands}-${partition}-${message.offset}`;
-    const origin: RequestOrigin = { partition, message, commandId, replyTo: readHeader(message.headers, HEADER.replyTo) };
+    const origin = this.originOf(partition, message);
+    const { commandId } = origin;
     try {
       const request = (readHeader(message.headers, HEADER.request) ?? 'command') as ProcessorRequest;
       return request === 'command' ? await this.commands.decide(origin, state) : await this.stream(request, origin, state);
     } catch (error) {
       return { events: [], snapshots: new Map(), reply: this.reply(origin, { commandId, status: 'error', error: replyError(error) }) };
     }
+  }
+
+  /** A request answered with `error` without being decided: it writes nothing but its reply. */
+  refuse(partition: number, message: KafkaMessage, error: Error): StagedRequest {
+    const origin = this.originOf(partition, message);
+    return { events: [], snapshots: new Map(), reply: this.reply(origin, { commandId: origin.commandId, status: 'error', error: replyError(error) }) };
+  }
+
+  private originOf(partition: number, message: KafkaMessage): RequestOrigin {
+    // Requests without an id (written by hand) get one tied to their place in the log.
+    const commandId = readHeader(message.headers, HEADER.commandId) ?? `${this.context.layout.commands}-${partition}-${message.offset}`;
+    return { partition, message, commandId, replyTo: readHeader(message.headers, HEADER.replyTo) };
   }
 
   /**

@@ -99,3 +99,25 @@ export class AggregateRebuildError extends TributaryError {
     );
   }
 }
+
+/**
+ * What one command writes (its events and its aggregate's state record) is
+ * larger than the broker accepts in one record batch (`message.max.bytes`,
+ * 1 MB by default), even in a transaction of its own. The command is refused
+ * and nothing of it is written. Keep aggregates' state smaller (move what grows
+ * without bound into other aggregates or read models), or raise the topics'
+ * `max.message.bytes`.
+ */
+export class CommandTooLargeError extends TributaryError {
+  static readonly code = 'COMMAND_TOO_LARGE';
+  constructor(
+    readonly where: string,
+    cause?: unknown,
+  ) {
+    super(
+      `${where}: what the command writes (its events and its aggregate's state record) is larger than the broker accepts in one ` +
+        `record batch, even alone in a transaction. Keep the aggregate's state smaller, or raise the topics' max.message.bytes.`,
+      { code: CommandTooLargeError.code, cause },
+    );
+  }
+}
