@@ -29,6 +29,8 @@ import {
 } from 'kafkajs';
 // The same stand-in for manual assignment that Tributary uses; the baseline is otherwise plain kafkajs.
 import { CommandProcessor, KafkaCommandBus, exactlyPartition } from '@tributary/kafka';
+import { checkQuietMachine } from '../quiet-machine';
+import { ThroughputResult, ThroughputSpec, emmettAppends, tributaryThroughput } from './throughput';
 import { Account, Deposit, OpenAccount } from '../../packages/kafka/test/support/account';
 
 const PARTITIONS = 6;
@@ -426,6 +428,8 @@ class RawBaseline implements System {
   private readonly kafka: Kafka;
   private readonly replyKey = `client-${randomUUID()}`;
   private readonly replyPartition = Math.floor(Math.random() * PARTITIONS);
+  private queued: Array<{ message: { key: string; value: string; headers: Record<string, string> }; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private sending?: Promise<void>;
   private readonly pending = new Map<string, () => void>();
   private readonly echoProducers = new Map<number, Producer>();
   private echoConsumer?: Consumer;
@@ -584,6 +588,28 @@ class RawBaseline implements System {
     // Nothing to create: the echo answers for any id.
   }
 
+  /**
+   * Sends a request; requests made while a send is in flight go together in
+   * the next send, as any client with many callers on one idempotent producer
+   * (one request in flight) would do, and as KafkaCommandBus does.
+   */
+  private send(message: { key: string; value: string; headers: Record<string, string> }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ message, resolve, reject });
+      this.sending ??= (async () => {
+        while (this.queued.length > 0) {
+          const batch = this.queued.splice(0);
+          try {
+            await this.clientProducer!.send({ topic: this.requestsTopic, acks: -1, messages: batch.map((each) => each.message) });
+            for (const each of batch) each.resolve();
+          } catch (error) {
+            for (const each of batch) each.reject(error);
+          }
+        }
+      })().finally(() => (this.sending = undefined));
+    });
+  }
+
   async execute(aggregateId: string): Promise<void> {
     const requestId = randomUUID();
     let timer: NodeJS.Timeout | undefined;
@@ -592,16 +618,10 @@ class RawBaseline implements System {
       timer = setTimeout(() => reject(new Error(`No reply to ${requestId} within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
     });
     try {
-      await this.clientProducer!.send({
-        topic: this.requestsTopic,
-        acks: -1,
-        messages: [
-          {
-            key: aggregateId, // kafkajs's DefaultPartitioner: Java's murmur2, as Tributary routes
-            value: JSON.stringify({ aggregateId, amount: 1 }),
-            headers: { 'request-id': requestId, 'reply-to': this.replyKey, 'reply-partition': String(this.replyPartition) },
-          },
-        ],
+      await this.send({
+        key: aggregateId, // kafkajs's DefaultPartitioner: Java's murmur2, as Tributary routes
+        value: JSON.stringify({ aggregateId, amount: 1 }),
+        headers: { 'request-id': requestId, 'reply-to': this.replyKey, 'reply-partition': String(this.replyPartition) },
       });
       await replied;
     } finally {
@@ -727,7 +747,24 @@ function brokerProcess(brokers: string, started?: { version?: string; pid?: numb
   return { version: 'unknown' };
 }
 
+/** The throughput scenario: BENCH_THROUGHPUT=off skips it. */
+const THROUGHPUT: ThroughputSpec | undefined =
+  process.env.BENCH_THROUGHPUT === 'off'
+    ? undefined
+    : { commands: Math.round(60_000 * SCALE), inFlight: 1_000, aggregates: 10_000, partitions: PARTITIONS, maxPerTransaction: Number(process.env.BENCH_MAX_PER_TRANSACTION ?? '500') };
+
+async function throughput(brokers: string[], runId: string): Promise<{ spec: ThroughputSpec; results: ThroughputResult[] }> {
+  const spec = THROUGHPUT!;
+  const results = [
+    await tributaryThroughput(brokers, spec, 1, brokerPid, runId),
+    await tributaryThroughput(brokers, spec, 2, brokerPid, runId),
+    await emmettAppends(spec, runId),
+  ];
+  return { spec, results };
+}
+
 async function main(): Promise<void> {
+  const loadAverage = checkQuietMachine('kafka-commands');
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   let stopServices: (() => Promise<void>) | undefined;
   let brokersText = process.env.KAFKA_BROKERS;
@@ -782,11 +819,13 @@ async function main(): Promise<void> {
   try {
     const defaults = await pass('default', undefined);
     const shortRetry = SHORT_RETRY_MS === undefined ? undefined : await pass('retry', { initialRetryTime: SHORT_RETRY_MS });
+    const throughputs = THROUGHPUT ? await throughput(brokers, runId) : undefined;
 
     console.log(
       JSON.stringify(
         {
           benchmark: 'kafka-commands',
+          loadAverage,
           node: process.version,
           kafka: broker.version,
           partitions: PARTITIONS,
@@ -802,6 +841,7 @@ async function main(): Promise<void> {
                 },
               }
             : {}),
+          ...(throughputs ? { throughput: throughputs } : {}),
           seconds: round((performance.now() - startedAt) / 1000, 1),
         },
         null,
