@@ -22,6 +22,7 @@ import { WorkerProcess } from '../../test-support/worker-process';
 import { ShopEventWriter } from '../../packages/projections/test/support/event-writer';
 import { PgOrderSummary, uniqueIdentifier } from '../../packages/projections/test/support/pg-order-summary';
 import { checkQuietMachine } from '../quiet-machine';
+import { saveResult } from '../results';
 
 const PARTITIONS = 6;
 const WORKERS = 3;
@@ -340,9 +341,7 @@ async function main(): Promise<void> {
     const projectionReport = report(only.includes('projections') ? await measure(await projections(brokers)) : []);
     const ratios = (of: ReturnType<typeof report>) =>
       Object.fromEntries((['kill', 'stop', 'join'] as const).map((incident) => [incident, base[incident].medianMs > 0 ? Math.round((of[incident].medianMs / base[incident].medianMs) * 100) / 100 : null]));
-    console.log(
-      JSON.stringify(
-        {
+    const output = {
           benchmark: 'failover',
           loadAverage,
           partitions: PARTITIONS,
@@ -354,11 +353,9 @@ async function main(): Promise<void> {
           tributary: tributaryReport,
           projections: projectionReport,
           ratioOfMediansToBaseline: { tributary: ratios(tributaryReport), projections: ratios(projectionReport) },
-        },
-        null,
-        2,
-      ),
-    );
+        };
+    console.log(JSON.stringify(output, null, 2));
+    saveResult('failover', output, loadAverage);
   } finally {
     await stopServices?.();
   }

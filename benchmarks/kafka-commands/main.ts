@@ -30,6 +30,7 @@ import {
 // The same stand-in for manual assignment that Tributary uses; the baseline is otherwise plain kafkajs.
 import { CommandProcessor, KafkaCommandBus, exactlyPartition } from '@tributary/kafka';
 import { checkQuietMachine } from '../quiet-machine';
+import { saveResult } from '../results';
 import { ThroughputResult, ThroughputSpec, emmettAppends, tributaryThroughput } from './throughput';
 import { Account, Deposit, OpenAccount } from '../../packages/kafka/test/support/account';
 
@@ -821,9 +822,7 @@ async function main(): Promise<void> {
     const shortRetry = SHORT_RETRY_MS === undefined ? undefined : await pass('retry', { initialRetryTime: SHORT_RETRY_MS });
     const throughputs = THROUGHPUT ? await throughput(brokers, runId) : undefined;
 
-    console.log(
-      JSON.stringify(
-        {
+    const output = {
           benchmark: 'kafka-commands',
           loadAverage,
           node: process.version,
@@ -843,11 +842,9 @@ async function main(): Promise<void> {
             : {}),
           ...(throughputs ? { throughput: throughputs } : {}),
           seconds: round((performance.now() - startedAt) / 1000, 1),
-        },
-        null,
-        2,
-      ),
-    );
+        };
+    console.log(JSON.stringify(output, null, 2));
+    saveResult('kafka-commands', output, loadAverage);
   } finally {
     // Leave the shared broker as we found it.
     await admin.deleteGroups(created.flatMap((system) => system.groups)).catch(() => undefined);
