@@ -17,6 +17,27 @@ import { TopicLayout } from './topic-layout';
 import { connectAdmin, provisionTopics } from './topic-provisioner';
 import { sleep, withTimeout } from './with-timeout';
 
+/** How many transactions' worth of commands a partition may queue before its fetching pauses. */
+const QUEUED_TRANSACTIONS = 4;
+
+/** The commands fetched for one partition and not yet decided, for one owner. */
+class PartitionQueue {
+  readonly messages: KafkaMessage[] = [];
+  /** The offset after the last command queued: where the partition's next batch must begin. */
+  nextOffset: bigint;
+  /** The loop that decides the queue, while it runs. */
+  draining?: Promise<void>;
+  /** Resumes the partition's fetching, while it is paused. */
+  resume?: () => void;
+
+  constructor(readonly owner: PartitionOwner) {
+    this.nextOffset = owner.nextOffset;
+  }
+}
+
+/** How often the group offsets follow the checkpoints (see commitGroupOffsets). */
+const GROUP_OFFSET_INTERVAL_MS = 1_000;
+
 /** The broker's answers to records too large for one batch: the transaction is aborted whole, and retried in parts. */
 const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
@@ -29,9 +50,9 @@ const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
  * which fences any previous owner, restores p's state from the snapshots topics
  * (rebuilding from their events any aggregates whose state has another shape
  * than today's code) and resumes from the checkpoint stored there. Each batch of
- * commands then commits in one transaction: the events, the new snapshots, the
- * replies, the checkpoint and the group offset. A command joins the transaction
- * whole or not at all; local state changes only after the commit.
+ * commands then commits in one transaction: the events, the new snapshots and
+ * the checkpoint; the replies go out after the commit. A command joins the
+ * transaction whole or not at all; local state changes only after the commit.
  *
  * @example
  * ```ts
@@ -58,6 +79,13 @@ export class CommandProcessor {
   private replies?: BatchedSender;
   private disposeSignalHandlers?: () => void;
   private stopping?: Promise<void>;
+  /** Checkpoints committed since the group offsets were last committed, by partition. */
+  private readonly progress = new Map<number, string>();
+  private progressTimer?: NodeJS.Timeout;
+  /** Each partition's commands fetched and not yet decided. */
+  private readonly queues = new Map<number, PartitionQueue>();
+  /** Set by stop(): the transactions in hand finish, no new one begins. */
+  private closing = false;
 
   constructor(options: CommandProcessorOptions) {
     this.options = resolveProcessorOptions(options);
@@ -114,6 +142,7 @@ export class CommandProcessor {
    */
   async start(): Promise<void> {
     if (this.admin || this.consumer) throw new InvalidOptionError('CommandProcessor is already started');
+    this.closing = false;
     const { startupTimeoutMs } = this.options;
     try {
       this.admin = await connectAdmin(this.options.brokers, this.options.kafkaConfig, startupTimeoutMs);
@@ -152,6 +181,7 @@ export class CommandProcessor {
         eachBatch: (payload) => this.processBatch(payload),
       });
       await withTimeout(joined, startupTimeoutMs * 3, () => new GroupJoinTimeoutError(this.layout.commandGroupId, startupTimeoutMs * 3));
+      this.progressTimer = setInterval(() => void this.commitGroupOffsets(), GROUP_OFFSET_INTERVAL_MS).unref();
       if (this.options.stopOnSignals.length > 0) this.disposeSignalHandlers = stopOnSignals(() => this.stop(), this.options.stopOnSignals);
     } catch (error) {
       await this.stop();
@@ -174,7 +204,13 @@ export class CommandProcessor {
   private async shutDown(): Promise<void> {
     this.disposeSignalHandlers?.();
     this.disposeSignalHandlers = undefined;
+    // The transactions in hand commit; nothing more is queued or decided. Then the group is left.
+    this.closing = true;
+    await Promise.all([...this.queues.values()].map((queue) => queue.draining));
+    this.queues.clear();
     const { consumer, admin, replyProducer } = this;
+    clearInterval(this.progressTimer);
+    await this.commitGroupOffsets();
     this.consumer = undefined;
     this.admin = undefined;
     await consumer?.disconnect().catch(() => undefined);
@@ -200,8 +236,16 @@ export class CommandProcessor {
     return [...new Set([...this.domain.models.map((model) => model.type), ...this.options.streams])];
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * Hands a fetched batch to its partition's queue and returns at once, so
+   * kafkajs fetches on while the partition's transactions commit: commands
+   * that arrive during a transaction wait in the queue and go together in the
+   * next one, and no partition waits for another's transaction. Fetching
+   * pauses while a queue holds more than a few transactions' worth.
+   */
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, pause }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
+    if (this.closing) return;
     if (this.owners.isFenced(partition)) await this.owners.recover(partition, heartbeat, isRunning);
     let owner: PartitionOwner | undefined;
     try {
@@ -217,33 +261,68 @@ export class CommandProcessor {
       await sleep(100);
       return;
     }
+    let queue = this.queues.get(partition);
+    if (queue?.owner !== owner) {
+      queue = new PartitionQueue(owner);
+      this.queues.set(partition, queue);
+    }
     const first = BigInt(batch.messages[0].offset);
-    if (first > owner.nextOffset) {
-      // The group offset is ahead of the checkpoint; the checkpoint is the truth.
-      this.consumer!.seek({ topic: batch.topic, partition, offset: owner.nextOffset.toString() });
+    if (first > queue.nextOffset) {
+      // The group offset is ahead of where deciding resumes; the checkpoint is the truth.
+      this.consumer!.seek({ topic: batch.topic, partition, offset: queue.nextOffset.toString() });
       return;
     }
-    // The group offset can lag the checkpoint (kafkajs has no KIP-447), so
-    // commands below the checkpoint were already committed: skip them.
-    const pending = batch.messages.filter((message) => BigInt(message.offset) >= owner.nextOffset);
-    if (pending.length < batch.messages.length) resolveOffset(batch.messages[batch.messages.length - pending.length - 1].offset);
-    for (let start = 0; start < pending.length; start += this.options.maxCommandsPerTransaction) {
-      if (!isRunning() || isStale()) return;
-      const chunk = pending.slice(start, start + this.options.maxCommandsPerTransaction);
-      const outcome = await this.commitInParts(owner, chunk);
-      if (outcome === 'fenced') {
-        // Another process took the partition; whether it may is for the group to say (see PartitionOwners.recover).
-        await this.owners.fenced(partition);
-        return;
-      }
-      if (outcome === 'failed') {
-        // The producer may be wedged after a failed commit or abort: take the partition over anew.
-        await this.owners.release(partition, 'failed');
-        return;
-      }
-      resolveOffset(chunk[chunk.length - 1].offset);
-      await heartbeat();
+    // The group offset can lag the checkpoint (it is committed after the transactions, and kafkajs
+    // has no KIP-447), and a rejoin fetches from it again: commands below what is queued are skipped.
+    for (const message of batch.messages) {
+      if (BigInt(message.offset) < queue.nextOffset) continue;
+      queue.messages.push(message);
+      queue.nextOffset = BigInt(message.offset) + 1n;
     }
+    resolveOffset(batch.messages[batch.messages.length - 1].offset);
+    this.drain(queue);
+    if (queue.messages.length > QUEUED_TRANSACTIONS * this.options.maxCommandsPerTransaction && !queue.resume) queue.resume = pause();
+  }
+
+  /** Decides and commits a partition's queued commands, a transaction at a time, while its owner holds it. */
+  private drain(queue: PartitionQueue): void {
+    queue.draining ??= (async () => {
+      const { owner } = queue;
+      while (queue.messages.length > 0 && !this.closing && this.owners.holds(owner)) {
+        const chunk = queue.messages.splice(0, this.options.maxCommandsPerTransaction);
+        const outcome = await this.commitInParts(owner, chunk);
+        if (outcome !== 'committed') return this.abandon(queue, outcome);
+        if (queue.resume && queue.messages.length <= this.options.maxCommandsPerTransaction) {
+          queue.resume();
+          queue.resume = undefined;
+        }
+      }
+    })()
+      .catch((error: unknown) => this.abandon(queue, 'failed', error))
+      .finally(() => (queue.draining = undefined));
+  }
+
+  /**
+   * Gives up a partition's queue after a transaction failed: what was fetched
+   * past the checkpoint is fetched again, for the next owner (this processor,
+   * taking the partition over anew, or another).
+   */
+  private async abandon(queue: PartitionQueue, outcome: 'fenced' | 'failed', error?: unknown): Promise<void> {
+    const { owner } = queue;
+    queue.messages.length = 0;
+    if (this.queues.get(owner.partition) === queue) this.queues.delete(owner.partition);
+    queue.resume?.();
+    queue.resume = undefined;
+    if (error !== undefined) this.instrumentation.emit('processor.transaction-aborted', () => ({ partition: owner.partition, error: toTributaryError(error, { operation: `deciding commands of partition ${owner.partition}` }) }));
+    try {
+      this.consumer?.seek({ topic: this.layout.commands, partition: owner.partition, offset: owner.nextOffset.toString() });
+    } catch {
+      // No longer assigned: the next owner starts from the checkpoint anyway.
+    }
+    // Fenced: another process took the partition; whether it may is for the group to say (see PartitionOwners.recover).
+    // Failed: the producer may be wedged after a failed commit or abort, so the partition is taken over anew.
+    if (outcome === 'fenced') await this.owners.fenced(owner.partition);
+    else await this.owners.release(owner.partition, 'failed');
   }
 
   /**
@@ -275,7 +354,7 @@ export class CommandProcessor {
     }
     const nextCommandOffset = (BigInt(chunk[chunk.length - 1].offset) + 1n).toString();
     try {
-      await pending.commit(owner.producer, nextCommandOffset, { groupId: this.layout.commandGroupId, topic: this.layout.commands }, () =>
+      await pending.commit(owner.producer, nextCommandOffset, () =>
         this.instrumentation.emit('processor.transaction-sent', () => ({
           partition,
           commands: chunk.length,
@@ -295,7 +374,24 @@ export class CommandProcessor {
     // A durable store persists the changes with the checkpoint they reach.
     owner.store.commit?.(stateCheckpoint(nextCommandOffset, this.snapshotTopics));
     owner.nextOffset = BigInt(nextCommandOffset);
+    this.progress.set(partition, nextCommandOffset);
     return 'committed';
+  }
+
+  /**
+   * Commits the group offsets of the checkpoints reached since the last time,
+   * outside any transaction. They are only where fetching resumes after a
+   * rebalance (the checkpoint, committed in each transaction, says where
+   * deciding resumes; see processBatch): committing them in each transaction
+   * would cost it two more round trips to the broker (AddOffsetsToTxn,
+   * TxnOffsetCommit). A failure (a rebalance under way) leaves them for later.
+   */
+  private async commitGroupOffsets(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.progress.size === 0) return;
+    const offsets = [...this.progress].map(([partition, offset]) => ({ topic: this.layout.commands, partition, offset }));
+    this.progress.clear();
+    await consumer.commitOffsets(offsets).catch(() => undefined);
   }
 
   /**

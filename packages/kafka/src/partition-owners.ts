@@ -7,6 +7,7 @@ import { restorePartition, stateCheckpoint } from './partition-restorer';
 import { PendingTransaction } from './pending-transaction';
 import { rebuildStaleShapes } from './stale-shape-rebuild';
 import { TopicLayout } from './topic-layout';
+import { transactionalProducer } from './transactional-producer';
 
 /** A command partition this processor owns: its fencing producer, its state and where its commands resume. */
 export interface PartitionOwner {
@@ -56,6 +57,8 @@ const TAKEOVER_RETRY: RetryPolicy = retryPolicy({ retries: Number.MAX_SAFE_INTEG
  */
 export class PartitionOwners {
   private readonly owners = new Map<number, Promise<PartitionOwner>>();
+  /** The owners whose takeover completed, by partition. */
+  private readonly current = new Map<number, PartitionOwner>();
   /** Partitions whose producer was fenced, and when. */
   private readonly fencedAt = new Map<number, number>();
   private readonly failures = new Map<number, number>();
@@ -103,7 +106,8 @@ export class PartitionOwners {
       owner = this.takeOver(partition);
       this.owners.set(partition, owner);
       owner.then(
-        () => {
+        (taken) => {
+          if (this.owners.get(partition) === owner) this.current.set(partition, taken);
           this.failures.delete(partition);
           this.lastWarning.delete(partition);
         },
@@ -168,6 +172,7 @@ export class PartitionOwners {
     const owner = this.owners.get(partition);
     if (!owner) return;
     this.owners.delete(partition);
+    this.current.delete(partition);
     const resolved = await owner.catch(() => undefined);
     await resolved?.producer.disconnect().catch(() => undefined);
     if (resolved) this.options.instrumentation.emit('processor.partition-released', () => ({ partition, reason }));
@@ -182,11 +187,16 @@ export class PartitionOwners {
     return this.owners.get(partition);
   }
 
+  /** Whether `owner` is still the partition's owner: not released, fenced or superseded since. */
+  holds(owner: PartitionOwner): boolean {
+    return this.current.get(owner.partition) === owner;
+  }
+
   private async takeOver(partition: number): Promise<PartitionOwner> {
     const started = Date.now();
     const { kafka, layout } = this.options;
     const transactionalId = layout.transactionalId(partition);
-    const producer = kafka.producer({
+    const producer = transactionalProducer(kafka, {
       transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
@@ -194,8 +204,9 @@ export class PartitionOwners {
       transactionTimeout: 30_000,
       // The coordinator answers CONCURRENT_TRANSACTIONS while the previous
       // transaction's markers are still being written (a few ms); kafkajs's default
-      // first retry after 300 ms would stall every back-to-back transaction by that much.
-      retry: { initialRetryTime: 20, retries: 10 },
+      // first retry after 300 ms would stall every back-to-back transaction by that much; partitions
+      // commit back to back (their queues fill while a transaction is in flight), so the first retry is soon.
+      retry: { initialRetryTime: 5, retries: 15 },
     });
     try {
       await producer.connect();
@@ -248,7 +259,7 @@ export class PartitionOwners {
     const pending = new PendingTransaction(store, layout, partition);
     pending.add({ events: [], snapshots: rebuilt });
     try {
-      await pending.commit(producer, nextCommandOffset, undefined, () => undefined);
+      await pending.commit(producer, nextCommandOffset, () => undefined);
     } catch (error) {
       throw toTributaryError(error, { operation: `writing the rebuilt state of command partition ${partition}`, transactionalId: layout.transactionalId(partition) });
     }

@@ -29,12 +29,6 @@ export interface PartitionStateView {
   current(aggregateType: string, aggregateId: string): AggregateSnapshot | undefined;
 }
 
-/** Where a transaction's consumer offset goes: the command processors' group, on the commands topic. */
-export interface GroupOffset {
-  readonly groupId: string;
-  readonly topic: string;
-}
-
 /**
  * The records of one Kafka transaction of a command partition, gathered request
  * by request. A request joins only whole ({@link PendingTransaction.add} takes a
@@ -95,12 +89,11 @@ export class PendingTransaction implements PartitionStateView {
 
   /**
    * Writes the transaction and commits it: the events, then the snapshots and
-   * the checkpoint `nextCommandOffset`, and, when `groupOffset` is
-   * given, the commands' consumer offset. `beforeCommit` runs once everything is
+   * the checkpoint `nextCommandOffset`. `beforeCommit` runs once everything is
    * sent, before the commit (the instrumentation point that crash tests stop at).
    * On failure the transaction is aborted and the error thrown as kafkajs gave it.
    */
-  async commit(producer: Producer, nextCommandOffset: string, groupOffset: GroupOffset | undefined, beforeCommit: () => void): Promise<void> {
+  async commit(producer: Producer, nextCommandOffset: string, beforeCommit: () => void): Promise<void> {
     const transaction = await producer.transaction();
     try {
       if (this.firstEvents.size > 0) {
@@ -110,12 +103,6 @@ export class PendingTransaction implements PartitionStateView {
         await transaction.sendBatch({ acks: -1, topicMessages: topicMessages(this.otherRecords(nextCommandOffset)) });
       } else {
         await transaction.sendBatch({ acks: -1, topicMessages: [...topicMessages(this.events), ...topicMessages(this.otherRecords(nextCommandOffset))] });
-      }
-      if (groupOffset) {
-        await transaction.sendOffsets({
-          consumerGroupId: groupOffset.groupId,
-          topics: [{ topic: groupOffset.topic, partitions: [{ partition: this.partition, offset: nextCommandOffset }] }],
-        });
       }
       beforeCommit();
       await transaction.commit();

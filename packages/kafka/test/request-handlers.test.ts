@@ -74,7 +74,7 @@ async function run(requests: KafkaMessage[], using = handlers(), store = new InM
   const pending = new PendingTransaction(store, layout, 0);
   for (const message of requests) pending.add(await using.handle(0, message, pending));
   const producer = new RecordingProducer();
-  await pending.commit(producer as unknown as Producer, String(offset + 1), undefined, () => undefined);
+  await pending.commit(producer as unknown as Producer, String(offset + 1), () => undefined);
   // Replies are never part of the transaction: an open transaction would hold back every reply behind it.
   expect(producer.sent.has(layout.replies)).to.equal(false);
   producer.repliesAfterCommit = pending.replies;
